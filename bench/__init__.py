@@ -1,0 +1,1 @@
+"""Benchmarks of the local development stack."""

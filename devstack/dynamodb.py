@@ -1,0 +1,56 @@
+"""DynamoDB for the local stack: moto's server, with the application's tables created."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from devstack.ports import ensure_port_free
+from infra import tables as infra_tables
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+class DynamoDBServer:
+    """moto's DynamoDB-compatible HTTP server on `host:port` (0 picks a free port)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8078) -> None:
+        self._host = host
+        self._port = port
+        self._server: object | None = None
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL to give boto3."""
+        return f"http://{self._host}:{self._port}"
+
+    def start(self) -> DynamoDBServer:
+        """Serve from a background thread; returns once listening."""
+        from moto.server import ThreadedMotoServer
+
+        # moto's server thread would hang start() forever on a taken port; fail fast instead.
+        ensure_port_free(self._host, self._port, "dynamodb")
+        server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)
+        server.start()
+        self._port = server.get_host_and_port()[1]
+        self._server = server
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; moto keeps its data in memory, so it is gone."""
+        if self._server is not None:
+            self._server.stop()  # type: ignore[attr-defined]
+            self._server = None
+
+
+def create_tables(endpoint_url: str, region: str, environment: Mapping[str, str]) -> list[str]:
+    """Create the application's tables in the local DynamoDB; return their names."""
+    import boto3
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    return infra_tables.create_tables(client, environment)
