@@ -1,0 +1,1 @@
+"""Longhaul's application code. Nothing here imports Chalice except `chalicelib.handlers`."""

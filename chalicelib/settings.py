@@ -1,0 +1,102 @@
+"""The application's configuration: one typed model, read from the environment on first use.
+
+Reading lazily matters twice: Lambda cold starts stay cheap, and chalice's test client only
+patches the environment while a request runs.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class Settings(BaseModel):
+    """Every setting the application reads; a field `x_y` is the environment variable `X_Y`."""
+
+    model_config = ConfigDict(
+        alias_generator=str.upper, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+    stage: str = Field(default="local", validation_alias="LONGHAUL_STAGE")
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    # boto3 reads this variable itself too; it is here so health can report the endpoint.
+    aws_endpoint_url_dynamodb: str | None = None
+    longhaul_table: str = "longhaul-local"
+
+    qstash_url: str = "https://qstash.upstash.io"
+    qstash_token: SecretStr | None = None
+    qstash_current_signing_key: SecretStr | None = None
+    qstash_next_signing_key: SecretStr | None = None
+
+    upstash_redis_rest_url: str | None = None
+    upstash_redis_rest_token: SecretStr | None = None
+
+    # Where QStash reaches the worker (its Lambda Function URL) and where it calls the app back.
+    # Both are also the URLs signatures are verified against, so they come from configuration.
+    worker_url: str | None = None
+    public_base_url: str | None = None
+    # How the worker runs when QStash cannot take a message: an asynchronous Lambda invoke in
+    # AWS, a background thread when the app runs locally.
+    worker_fallback: Literal["lambda", "thread"] = "lambda"
+    worker_function_name: str | None = None
+    worker_retries: int = Field(default=3, ge=0, le=10)
+    # The worker hands over to a continuation when less than this much Lambda time remains.
+    worker_reserve_seconds: int = Field(default=60, ge=1, le=900)
+    scenario_retention_days: int = Field(default=30, ge=1)
+
+    # Every call to a backend is bounded: the SDKs' defaults (no timeout, or ten minutes) would
+    # let one slow dependency hold a request until API Gateway gives up at 29 s.
+    backend_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+
+    # Every generation costs compute, so each client may start at most this many in any window
+    # of this length; 0 turns the limit off (a private deployment, or load tests).
+    generate_rate_limit: int = Field(default=10, ge=0)
+    generate_rate_window_seconds: int = Field(default=60, ge=1, le=86_400)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, values: Any) -> Any:
+        """An empty variable means "not set", as in a shell script: its default applies."""
+        if not isinstance(values, dict):
+            return values
+        return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+
+    @model_validator(mode="after")
+    def _thread_fallback_only_locally(self) -> Settings:
+        # In Lambda a background thread freezes once the response is sent: work would stall.
+        if self.worker_fallback == "thread" and self.stage != "local":
+            raise ValueError("WORKER_FALLBACK=thread is for the local stage only")
+        return self
+
+    @property
+    def qstash_configured(self) -> bool:
+        """Publishing needs a token; without one, work runs inline."""
+        return self.qstash_token is not None
+
+    @property
+    def worker_function(self) -> str:
+        """The worker Lambda's name: as configured, else the name Chalice gives it."""
+        return self.worker_function_name or f"longhaul-{self.stage}-worker"
+
+    def public_url(self, path: str) -> str | None:
+        """The public URL of one of the app's routes, or None when no base URL is configured."""
+        if self.public_base_url is None:
+            return None
+        return self.public_base_url.rstrip("/") + path
+
+    @property
+    def redis_configured(self) -> bool:
+        """The Upstash REST client needs both its URL and its token."""
+        return self.upstash_redis_rest_url is not None and self.upstash_redis_rest_token is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings, validated once per process (call `get_settings.cache_clear()` in tests)."""
+    # Plain pydantic over os.environ: pydantic-settings would double the import cost.
+    return Settings.model_validate(dict(os.environ))
