@@ -58,6 +58,32 @@ class Settings(BaseModel):
     generate_rate_limit: int = Field(default=10, ge=0)
     generate_rate_window_seconds: int = Field(default=60, ge=1, le=86_400)
 
+    # The Redis job queue. The processor endpoint wants this bearer token; without one it
+    # refuses every call. A claimed job returns to the queue when its worker has not finished it
+    # within the visibility timeout (a crashed or frozen worker).
+    job_processor_secret_token: SecretStr | None = None
+    job_visibility_timeout_seconds: int = Field(default=120, ge=5, le=900)
+    # After an enqueue, ask QStash to call the processor at once instead of waiting for the
+    # next scheduled drain (a minute at most).
+    job_drain_on_enqueue: bool = True
+
+    # Billing sends through QStash only when this flag is on (and QStash is configured).
+    enable_async_queue: bool = False
+
+    # Outgoing mail: any SMTP server (the local stack's sink locally).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "Longhaul <no-reply@longhaul.invalid>"
+
+    # Payments: Stripe in AWS; a recording implementation (writes to the app's table) locally.
+    payments_provider: Literal["stripe", "recording"] | None = None
+    stripe_api_key: SecretStr | None = None
+    # Partner webhooks are signed with this secret (HMAC-SHA256 over timestamp and body).
+    webhook_signing_secret: SecretStr | None = None
+
     @model_validator(mode="before")
     @classmethod
     def _blank_is_unset(cls, values: Any) -> Any:
@@ -72,6 +98,13 @@ class Settings(BaseModel):
         if self.worker_fallback == "thread" and self.stage != "local":
             raise ValueError("WORKER_FALLBACK=thread is for the local stage only")
         return self
+
+    @property
+    def payments(self) -> Literal["stripe", "recording"]:
+        """Which payments implementation runs: as configured, else recording only locally."""
+        if self.payments_provider is not None:
+            return self.payments_provider
+        return "recording" if self.stage == "local" else "stripe"
 
     @property
     def qstash_configured(self) -> bool:

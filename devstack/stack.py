@@ -194,6 +194,8 @@ class LocalStack:
             env["WORKER_URL"] = self._urls["worker"]
         if "app" in self._urls:
             env["PUBLIC_BASE_URL"] = self._urls["app"]
+        if self.smtp_port:
+            env["SMTP_PORT"] = str(self.smtp_port)
         return env
 
     def stop(self) -> None:

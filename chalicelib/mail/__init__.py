@@ -1,0 +1,1 @@
+"""Outgoing email: one message model and the senders behind one interface."""
