@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +21,14 @@ class Publisher(Protocol):
 
     def publish(self, message: OutgoingMessage) -> PublishReceipt:
         """Publish one message."""
+        ...
+
+
+class BatchPublisher(Publisher, Protocol):
+    """A publisher that can also hand several messages over in one call."""
+
+    def publish_batch(self, messages: Sequence[OutgoingMessage]) -> list[PublishReceipt]:
+        """Publish `messages` together; receipts in the same order."""
         ...
 
 
@@ -70,3 +78,17 @@ class QStashPublisher:
         """Publish one message; raises `PublishFailedError` when QStash does not take it."""
         with _publish_errors():
             return _receipt(self._client.message.publish_json(**_sdk_arguments(message)))
+
+    def publish_batch(self, messages: Sequence[OutgoingMessage]) -> list[PublishReceipt]:
+        """Publish `messages` in ONE HTTP call (`batch_json`); all or nothing to the caller.
+
+        Raises `PublishFailedError` when QStash does not take the batch; a caller retrying it
+        creates no duplicates, because every message carries its deduplication id.
+        """
+        if not messages:
+            return []
+        with _publish_errors():
+            responses = self._client.message.batch_json(
+                [_sdk_arguments(message) for message in messages]  # type: ignore[misc]
+            )
+            return [_receipt(response) for response in responses]

@@ -122,3 +122,25 @@ def test_an_answer_the_sdk_cannot_read_is_a_failed_publish(error: Exception) -> 
     sender, _ = publisher(error)
     with pytest.raises(PublishFailedError):
         sender.publish(message())
+
+
+def test_a_batch_is_one_sdk_call_with_receipts_in_order() -> None:
+    sender, api = publisher()
+    receipts = sender.publish_batch([message(), message(deduplication_id="dedup-2")])
+
+    assert [name for name, _ in api.calls] == ["batch_json"]
+    sent = api.calls[0][1]
+    assert [item["deduplication_id"] for item in sent] == ["dedup-1", "dedup-2"]
+    assert [receipt.message_id for receipt in receipts] == ["msg_0", "msg_1"]
+
+
+def test_an_empty_batch_calls_nothing() -> None:
+    sender, api = publisher()
+    assert sender.publish_batch([]) == []
+    assert api.calls == []
+
+
+def test_a_refused_batch_is_a_failed_publish() -> None:
+    sender, _ = publisher(QStashError("quota exceeded"))
+    with pytest.raises(PublishFailedError, match="quota exceeded"):
+        sender.publish_batch([message()])
