@@ -84,6 +84,16 @@ class Settings(BaseModel):
     # Partner webhooks are signed with this secret (HMAC-SHA256 over timestamp and body).
     webhook_signing_secret: SecretStr | None = None
 
+    # Event bus: admin routes (dead letters, products) want this bearer token; without one
+    # they refuse every call. Stock at or below the threshold publishes inventory.low_stock.
+    admin_token: SecretStr | None = None
+    low_stock_threshold: int = Field(default=5, ge=0)
+
+    # Instagram (Meta) webhooks: the app secret signs each POST (X-Hub-Signature-256); the
+    # verify token is what the subscription handshake must echo.
+    instagram_app_secret: SecretStr | None = None
+    instagram_verify_token: SecretStr | None = None
+
     @model_validator(mode="before")
     @classmethod
     def _blank_is_unset(cls, values: Any) -> Any:
