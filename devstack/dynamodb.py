@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from devstack.ports import ensure_port_free
 from infra import tables as infra_tables
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
@@ -31,6 +36,8 @@ class DynamoDBServer:
         ensure_port_free(self._host, self._port, "dynamodb")
         server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)
         server.start()
+        wsgi_server = server._server  # moto exposes no hook for its WSGI app
+        wsgi_server.app = _one_request_at_a_time(wsgi_server.app)  # type: ignore[union-attr]
         self._port = server.get_host_and_port()[1]
         self._server = server
         return self
@@ -40,6 +47,23 @@ class DynamoDBServer:
         if self._server is not None:
             self._server.stop()  # type: ignore[attr-defined]
             self._server = None
+
+
+def _one_request_at_a_time(app: WSGIApplication) -> WSGIApplication:
+    """`app`, answering one request at a time.
+
+    moto does not isolate concurrent requests: a transaction that rolls back restores a copy
+    of the whole table, losing a write another thread made meanwhile, and an update's
+    read-modify-write can interleave. DynamoDB makes each request atomic; serialising them gives
+    the local stand-in that guarantee (and a stronger one) at a cost nobody measures locally.
+    """
+    lock = threading.Lock()
+
+    def serialised(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        with lock:
+            return list(app(environ, start_response))
+
+    return serialised
 
 
 def create_tables(endpoint_url: str, region: str, environment: Mapping[str, str]) -> list[str]:
