@@ -9,6 +9,7 @@ from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 
 @lru_cache(maxsize=4)
@@ -30,3 +31,13 @@ def dynamodb_client(settings: Settings) -> DynamoDBClient:
         endpoint_url=settings.aws_endpoint_url_dynamodb,
         config=config,
     )
+
+
+def string_value(value: str) -> AttributeValueTypeDef:
+    """`value` as a DynamoDB string attribute."""
+    return {"S": value}
+
+
+def number_value(value: float) -> AttributeValueTypeDef:
+    """`value` as a DynamoDB number attribute (a float keeps its full precision)."""
+    return {"N": repr(value) if isinstance(value, float) else str(value)}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from chalicelib.dynamodb import number_value, string_value
 from chalicelib.scenarios.models import BusinessEvent, ValidationReport
 from chalicelib.scenarios.plan import COMPLETED_PROGRESS
 from chalicelib.scenarios.records import Checkpoint, ScenarioRecord
@@ -45,20 +46,12 @@ def _pk(scenario_id: str) -> str:
     return f"SCENARIO#{scenario_id}"
 
 
-def _s(value: str) -> AttributeValueTypeDef:
-    return {"S": value}
-
-
-def _n(value: float) -> AttributeValueTypeDef:
-    return {"N": repr(value) if isinstance(value, float) else str(value)}
-
-
 def _time(value: datetime) -> AttributeValueTypeDef:
     return {"S": value.isoformat()}
 
 
 def _meta_key(scenario_id: str) -> dict[str, AttributeValueTypeDef]:
-    return {"pk": _s(_pk(scenario_id)), "sk": _s(META)}
+    return {"pk": string_value(_pk(scenario_id)), "sk": string_value(META)}
 
 
 # Record field <- item attribute, for the attributes stored as plain strings or numbers.
@@ -104,16 +97,16 @@ def _record_from_item(item: Item) -> ScenarioRecord:
 
 def _event_item(scenario_id: str, event: BusinessEvent, expires_at: int) -> dict[str, Any]:
     return {
-        "pk": _s(_pk(scenario_id)),
-        "sk": _s(EVENT_PREFIX + event.event_id),
-        "month": _n(event.month),
-        "day": _n(event.day),
-        "eventType": _s(event.event_type),
-        "category": _s(event.category),
-        "amountCents": _n(event.amount_cents),
-        "description": _s(event.description),
-        "counterparty": _s(event.counterparty),
-        "expiresAt": _n(expires_at),
+        "pk": string_value(_pk(scenario_id)),
+        "sk": string_value(EVENT_PREFIX + event.event_id),
+        "month": number_value(event.month),
+        "day": number_value(event.day),
+        "eventType": string_value(event.event_type),
+        "category": string_value(event.category),
+        "amountCents": number_value(event.amount_cents),
+        "description": string_value(event.description),
+        "counterparty": string_value(event.counterparty),
+        "expiresAt": number_value(expires_at),
     }
 
 
@@ -167,18 +160,18 @@ class DynamoDBScenarioStore:
         """Store a new scenario; raises `ScenarioExistsError` if the id is taken."""
         item: dict[str, AttributeValueTypeDef] = {
             **_meta_key(record.scenario_id),
-            "scenarioId": _s(record.scenario_id),
-            "scenarioType": _s(record.scenario_type),
-            "seed": _n(record.seed),
-            "status": _s(record.status),
-            "progress": _n(record.progress),
-            "currentStage": _s(record.current_stage),
-            "eventsCount": _n(0),
-            "run": _n(record.run),
+            "scenarioId": string_value(record.scenario_id),
+            "scenarioType": string_value(record.scenario_type),
+            "seed": number_value(record.seed),
+            "status": string_value(record.status),
+            "progress": number_value(record.progress),
+            "currentStage": string_value(record.current_stage),
+            "eventsCount": number_value(0),
+            "run": number_value(record.run),
             "createdAt": _time(record.created_at),
             "updatedAt": _time(record.updated_at),
-            "checkpoint": _s(record.checkpoint.model_dump_json()),
-            "expiresAt": _n(self._expires_at(record.created_at)),
+            "checkpoint": string_value(record.checkpoint.model_dump_json()),
+            "expiresAt": number_value(self._expires_at(record.created_at)),
         }
         try:
             self._client.put_item(
@@ -212,13 +205,13 @@ class DynamoDBScenarioStore:
             ),
             ExpressionAttributeNames={"#status": "status", "#run": "run"},
             ExpressionAttributeValues={
-                ":owner": _s(owner),
-                ":until": _n(now.timestamp() + lease_seconds),
-                ":now_ts": _n(now.timestamp()),
+                ":owner": string_value(owner),
+                ":until": number_value(now.timestamp() + lease_seconds),
+                ":now_ts": number_value(now.timestamp()),
                 ":now": _time(now),
-                ":run": _n(run),
-                ":queued": _s("queued"),
-                ":processing": _s("processing"),
+                ":run": number_value(run),
+                ":queued": string_value("queued"),
+                ":processing": string_value("processing"),
             },
             ReturnValues="ALL_NEW",
         )
@@ -249,13 +242,13 @@ class DynamoDBScenarioStore:
             ),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
-                ":stage": _s(stage),
-                ":progress": _n(progress),
-                ":checkpoint": _s(checkpoint.model_dump_json()),
-                ":until": _n(now.timestamp() + lease_seconds),
+                ":stage": string_value(stage),
+                ":progress": number_value(progress),
+                ":checkpoint": string_value(checkpoint.model_dump_json()),
+                ":until": number_value(now.timestamp() + lease_seconds),
                 ":now": _time(now),
-                ":owner": _s(owner),
-                ":processing": _s("processing"),
+                ":owner": string_value(owner),
+                ":processing": string_value("processing"),
             },
         )
         if changed is None:
@@ -272,9 +265,9 @@ class DynamoDBScenarioStore:
             ),
             ConditionExpression="leaseOwner = :owner",
             ExpressionAttributeValues={
-                ":checkpoint": _s(checkpoint.model_dump_json()),
+                ":checkpoint": string_value(checkpoint.model_dump_json()),
                 ":now": _time(now),
-                ":owner": _s(owner),
+                ":owner": string_value(owner),
             },
         )
 
@@ -299,14 +292,14 @@ class DynamoDBScenarioStore:
             ConditionExpression="leaseOwner = :owner AND #status = :processing",
             ExpressionAttributeNames={"#status": "status", "#error": "error"},
             ExpressionAttributeValues={
-                ":completed": _s("completed"),
-                ":done": _n(COMPLETED_PROGRESS),
-                ":events": _n(events_count),
-                ":validation": _s(validation.model_dump_json()),
-                ":checkpoint": _s(checkpoint.model_dump_json()),
+                ":completed": string_value("completed"),
+                ":done": number_value(COMPLETED_PROGRESS),
+                ":events": number_value(events_count),
+                ":validation": string_value(validation.model_dump_json()),
+                ":checkpoint": string_value(checkpoint.model_dump_json()),
                 ":now": _time(now),
-                ":owner": _s(owner),
-                ":processing": _s("processing"),
+                ":owner": string_value(owner),
+                ":processing": string_value("processing"),
             },
         )
         if changed is None:
@@ -331,14 +324,14 @@ class DynamoDBScenarioStore:
             ),
             ExpressionAttributeNames={"#status": "status", "#error": "error", "#run": "run"},
             ExpressionAttributeValues={
-                ":failed": _s("failed"),
-                ":error": _s(error[:1000]),
+                ":failed": string_value("failed"),
+                ":error": string_value(error[:1000]),
                 ":now": _time(now),
-                ":now_ts": _n(now.timestamp()),
-                ":owner": _s(owner or ""),
-                ":run": _n(run),
-                ":queued": _s("queued"),
-                ":processing": _s("processing"),
+                ":now_ts": number_value(now.timestamp()),
+                ":owner": string_value(owner or ""),
+                ":run": number_value(run),
+                ":queued": string_value("queued"),
+                ":processing": string_value("processing"),
             },
         )
         return changed is not None
@@ -358,13 +351,13 @@ class DynamoDBScenarioStore:
             ConditionExpression="#status = :failed",
             ExpressionAttributeNames={"#status": "status", "#error": "error", "#run": "run"},
             ExpressionAttributeValues={
-                ":queued": _s("queued"),
-                ":zero": _n(0),
-                ":one": _n(1),
-                ":empty": _s(Checkpoint().model_dump_json()),
+                ":queued": string_value("queued"),
+                ":zero": number_value(0),
+                ":one": number_value(1),
+                ":empty": string_value(Checkpoint().model_dump_json()),
                 ":now": _time(now),
-                ":expires": _n(self._expires_at(now)),
-                ":failed": _s("failed"),
+                ":expires": number_value(self._expires_at(now)),
+                ":failed": string_value("failed"),
             },
             ReturnValues="ALL_NEW",
         )
@@ -400,7 +393,10 @@ class DynamoDBScenarioStore:
         return self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": _s(_pk(scenario_id)), ":prefix": _s(EVENT_PREFIX)},
+            ExpressionAttributeValues={
+                ":pk": string_value(_pk(scenario_id)),
+                ":prefix": string_value(EVENT_PREFIX),
+            },
             **request,
         )
 
@@ -423,8 +419,8 @@ class DynamoDBScenarioStore:
         request: dict[str, Any] = {"Limit": limit}
         if cursor is not None:
             request["ExclusiveStartKey"] = {
-                "pk": _s(_pk(scenario_id)),
-                "sk": _s(EVENT_PREFIX + cursor),
+                "pk": string_value(_pk(scenario_id)),
+                "sk": string_value(EVENT_PREFIX + cursor),
             }
         response = self._query_events(scenario_id, **request)
         events = [_event_from_item(item) for item in response.get("Items", [])]
