@@ -2,11 +2,19 @@
 
 from chalice.app import Chalice
 
-from chalicelib.handlers import health, pages, request_context, scenarios, worker
+from chalicelib.handlers import (
+    health,
+    jobs,
+    pages,
+    request_context,
+    scenarios,
+    worker,
+)
 
 app = Chalice(app_name="longhaul")
 app.register_blueprint(request_context.blueprint)
 app.register_blueprint(health.blueprint)
 app.register_blueprint(scenarios.blueprint)
+app.register_blueprint(jobs.blueprint)
 app.register_blueprint(worker.blueprint)
 app.register_blueprint(pages.blueprint)

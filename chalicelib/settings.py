@@ -66,6 +66,9 @@ class Settings(BaseModel):
     # After an enqueue, ask QStash to call the processor at once instead of waiting for the
     # next scheduled drain (a minute at most).
     job_drain_on_enqueue: bool = True
+    # Every key of the queue lives under `longhaul:jobs:{<name>}`: one Redis can hold several
+    # independent queues (stages sharing a database, or test sessions sharing a local Redis).
+    job_queue_name: str = Field(default="q", pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
     # Billing sends through QStash only when this flag is on (and QStash is configured).
     enable_async_queue: bool = False

@@ -168,6 +168,13 @@ class LocalStack:
             ServiceInfo("app", server.url, "chalice's local server, stage local"), server.stop
         )
         self._apply_app_environment()
+        # `chalice local` runs no schedules: this thread drains the job queue in their place.
+        from devstack.job_drain import JobDrainer
+
+        drainer = JobDrainer().start()
+        self._started(
+            ServiceInfo("job-drain", "in-process", f"every {drainer.interval:g} s"), drainer.stop
+        )
 
     def _apply_app_environment(self) -> None:
         """Give this process the app's environment: the worker and routes run here, reading
