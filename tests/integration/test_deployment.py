@@ -83,7 +83,8 @@ def test_the_function_url_and_both_permissions_are_merged(packaged: dict[str, An
 
 
 def test_the_package_stays_small_without_boto3(packaged: dict[str, Any]) -> None:
-    assert packaged["_zip_bytes"] <= 6 * 1024 * 1024
+    # boto3 alone would add about 15 MB; the stripe SDK is about 2.8 MB of what is there.
+    assert packaged["_zip_bytes"] <= 8 * 1024 * 1024
 
 
 def test_the_template_passes_cfn_lint(packaged: dict[str, Any]) -> None:
