@@ -3,6 +3,7 @@
 from chalice.app import Chalice
 
 from chalicelib.handlers import (
+    billing,
     escrow,
     health,
     jobs,
@@ -16,6 +17,7 @@ app = Chalice(app_name="longhaul")
 app.register_blueprint(request_context.blueprint)
 app.register_blueprint(health.blueprint)
 app.register_blueprint(scenarios.blueprint)
+app.register_blueprint(billing.blueprint)
 app.register_blueprint(escrow.blueprint)
 app.register_blueprint(jobs.blueprint)
 app.register_blueprint(worker.blueprint)

@@ -42,8 +42,9 @@ class UpstashIdempotencyClient:
     """The get/set/delete client Powertools' cache layer calls, over the Upstash REST SDK.
 
     `set(..., nx=True)` is sent as `SET NX GET`: when the key exists, Redis answers its value in
-    the same round trip, and the `get` Powertools makes next is served from that answer. A
-    duplicate delivery therefore costs one round trip, a first delivery two (claim, then result).
+    the same round trip, and the `get`s Powertools makes next (it reads the record twice on a
+    duplicate) are served from that answer. A duplicate delivery therefore costs one round trip,
+    a first delivery two (claim, then result).
     """
 
     def __init__(self, redis: Redis) -> None:
@@ -53,8 +54,10 @@ class UpstashIdempotencyClient:
     def get(self, name: bytes | str | memoryview) -> str | None:
         """The stored record, from the last `SET NX GET` when it answered one."""
         key = _text(name)
+        # Kept, not popped: every read Powertools makes follows a `SET NX` of the same key in the
+        # same call, which refreshes or drops this answer, so it is never stale when served.
         if key in self._seen:
-            return self._seen.pop(key)
+            return self._seen[key]
         value = self._redis.get(key)
         return None if value is None else str(value)
 
@@ -74,10 +77,12 @@ class UpstashIdempotencyClient:
         elif px is not None:
             command += ["PX", int(px.total_seconds() * 1000 if isinstance(px, timedelta) else px)]
         if not nx:
+            self._seen.pop(key, None)
             self._redis.execute(command)
             return True
         existing = self._redis.execute([*command, "NX", "GET"])
         if existing is None:
+            self._seen.pop(key, None)
             return True
         self._seen[key] = str(existing)
         return None
