@@ -5,6 +5,7 @@ from chalice.app import Chalice
 from chalicelib.handlers import (
     billing,
     escrow,
+    events,
     health,
     jobs,
     pages,
@@ -18,6 +19,7 @@ app.register_blueprint(request_context.blueprint)
 app.register_blueprint(health.blueprint)
 app.register_blueprint(scenarios.blueprint)
 app.register_blueprint(billing.blueprint)
+app.register_blueprint(events.blueprint)
 app.register_blueprint(escrow.blueprint)
 app.register_blueprint(jobs.blueprint)
 app.register_blueprint(worker.blueprint)

@@ -1,0 +1,1 @@
+"""The event bus: typed events on five topics, idempotent consumers, dead letters."""
