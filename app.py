@@ -4,6 +4,7 @@ from chalice.app import Chalice
 
 from chalicelib.handlers import (
     billing,
+    checkout,
     escrow,
     events,
     health,
@@ -19,6 +20,7 @@ app.register_blueprint(request_context.blueprint)
 app.register_blueprint(health.blueprint)
 app.register_blueprint(scenarios.blueprint)
 app.register_blueprint(billing.blueprint)
+app.register_blueprint(checkout.blueprint)
 app.register_blueprint(events.blueprint)
 app.register_blueprint(escrow.blueprint)
 app.register_blueprint(jobs.blueprint)

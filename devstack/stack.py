@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from devstack.dynamodb import LOCAL_CREDENTIALS, DynamoDBServer, create_tables
+from devstack.seed import seed_local_products
 from devstack.service import BackgroundServer
 from devstack.smtp import MailStore, SmtpSink, create_mail_api
 from infra.stage_config import PROJECT_DIR, stage_environment
@@ -98,6 +99,7 @@ class LocalStack:
         self._started(ServiceInfo("dynamodb", server.url, "moto"), server.stop)
         env = self.app_environment()
         tables = create_tables(server.url, env["AWS_DEFAULT_REGION"], env)
+        seed_local_products(server.url, env["AWS_DEFAULT_REGION"], env["LONGHAUL_TABLE"])
         self.services[-1] = ServiceInfo(
             "dynamodb", server.url, f"moto; tables: {', '.join(tables)}"
         )

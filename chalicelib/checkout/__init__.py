@@ -1,0 +1,1 @@
+"""Checkout: accept an order, place it in one DynamoDB transaction, email the customer."""
