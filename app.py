@@ -8,6 +8,7 @@ from chalicelib.handlers import (
     escrow,
     events,
     health,
+    instagram,
     jobs,
     pages,
     request_context,
@@ -25,4 +26,5 @@ app.register_blueprint(events.blueprint)
 app.register_blueprint(escrow.blueprint)
 app.register_blueprint(jobs.blueprint)
 app.register_blueprint(worker.blueprint)
+app.register_blueprint(instagram.blueprint)
 app.register_blueprint(pages.blueprint)

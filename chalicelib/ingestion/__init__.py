@@ -1,0 +1,1 @@
+"""Instagram (Meta) messaging webhooks: verify, queue through QStash, store each event once."""
