@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.escrow.models import ESCROW_ID_PATTERN
 from chalicelib.handlers.http import HttpProblem, answers_problems, json_response, parse_body
 
 if TYPE_CHECKING:
@@ -16,12 +15,13 @@ if TYPE_CHECKING:
 
 blueprint = Blueprint(__name__)
 
-_ESCROW_ID = re.compile(ESCROW_ID_PATTERN)
-
 
 def _checked_id(escrow_id: str) -> str:
-    # An id that cannot exist is a 404 without a database read.
-    if not _ESCROW_ID.match(escrow_id):
+    # An id that cannot exist is a 404 without a database read. The models are imported here,
+    # not with the module, so loading the app does not build them (`re` caches the pattern).
+    from chalicelib.escrow.models import ESCROW_ID_PATTERN
+
+    if not re.match(ESCROW_ID_PATTERN, escrow_id):
         raise HttpProblem(404, "no such escrow")
     return escrow_id
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from chalicelib.ingestion.dynamodb_store import DynamoDBConversationStore
-from chalicelib.ingestion.payload import MessagingEvent
-from chalicelib.ingestion.service import ingestion_messages
-from chalicelib.ingestion.store import ConversationStore
-from chalicelib.queue.messages import PublishReceipt
-from chalicelib.settings import Settings
+# The HTTP edge imports this module for CONSUMER_PATH when the app loads: everything heavier is
+# imported where it is used, so a cold start of any route does not build the ingestion models.
+if TYPE_CHECKING:
+    from chalicelib.ingestion.payload import MessagingEvent
+    from chalicelib.ingestion.store import ConversationStore
+    from chalicelib.queue.messages import PublishReceipt
+    from chalicelib.settings import Settings
 
 CONSUMER_PATH = "/api/qstash/instagram-ingestion"
 
@@ -21,6 +23,7 @@ class IngestionNotConfiguredError(RuntimeError):
 def conversation_store(settings: Settings) -> ConversationStore:
     """The DynamoDB store of `settings`' table."""
     from chalicelib.dynamodb import dynamodb_client
+    from chalicelib.ingestion.dynamodb_store import DynamoDBConversationStore
 
     return DynamoDBConversationStore(dynamodb_client(settings), settings.longhaul_table)
 
@@ -31,6 +34,7 @@ def publish_events(events: Sequence[MessagingEvent], settings: Settings) -> list
     Raises `IngestionNotConfiguredError` when there is nowhere to publish, and the publisher's
     `PublishFailedError` when QStash does not take the batch.
     """
+    from chalicelib.ingestion.service import ingestion_messages
     from chalicelib.queue.publisher import QStashPublisher
     from chalicelib.queue.qstash_client import qstash_client
 
