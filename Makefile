@@ -36,6 +36,8 @@ bench: install
 	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.scenario_cost
 	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.events
+	$(BIN)/python -m bench.jobs
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .devstack

@@ -35,6 +35,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 from upstash_redis import Redis
 
+from bench.verdict import report_targets
 from chalicelib.jobs import runtime
 from chalicelib.jobs.models import JobContext, JobOutcome, JobSpec
 from chalicelib.jobs.queue import JobQueue
@@ -368,11 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--jobs must be a positive multiple of 100")
     lines, missed = run(args.jobs, args.http_jobs)
     print("\n".join(lines))
-    if missed:
-        print(f"missed: {'; '.join(missed)}")
-        return 1
-    print("all targets met")
-    return 0
+    return report_targets(missed)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from bench.verdict import report_targets
 from chalicelib.dynamodb import dynamodb_client
 from chalicelib.scenarios.generation import (
     generate_month_events,
@@ -169,11 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         stack.stop()
     print(f"targets: ddb calls <= budget, >= {TARGET_RATIO}x fewer than naive, 1 QStash message")
-    if missed:
-        print(f"missed: {', '.join(missed)}")
-        return 1
-    print("all targets met")
-    return 0
+    return report_targets(missed)
 
 
 if __name__ == "__main__":
