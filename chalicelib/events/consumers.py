@@ -7,7 +7,6 @@ record has expired) gets the stored result and answers 200 with `duplicate: true
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,6 +14,7 @@ from pydantic import ValidationError
 
 from chalicelib.events.catalogue import Topic, UnknownEventTypeError, event_kind
 from chalicelib.events.envelope import EventEnvelope
+from chalicelib.json_documents import UnreadableJsonError, read_json
 from chalicelib.observability import count_metric, logger
 from chalicelib.queue.outcome import DeliveryOutcome
 
@@ -67,13 +67,13 @@ class _Rejected(Exception):
 def _parsed(topic: Topic, body: bytes) -> tuple[EventEnvelope, Any]:
     """The envelope and its typed payload, checked against the catalogue and the topic."""
     try:
-        event = EventEnvelope.model_validate(json.loads(body))
+        event = EventEnvelope.model_validate(read_json(body))
         kind = event_kind(event.event_type)
         if kind.topic != topic:
             raise _Rejected(f"{event.event_type} is not an event of topic {topic}")
         return event, kind.payload.model_validate(event.payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise _Rejected(f"body is not JSON ({type(exc).__name__})") from exc
+    except UnreadableJsonError as exc:
+        raise _Rejected(f"body is not JSON ({exc})") from exc
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors())
         raise _Rejected(f"invalid event: {fields}") from exc

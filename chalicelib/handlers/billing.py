@@ -154,7 +154,7 @@ def failed() -> Response:
     try:
         message = validated(BillingMessage, callback.source_json())
         last_error = callback.last_error()
-    except (UnreadableCallbackError, RecursionError) as exc:
+    except UnreadableCallbackError as exc:
         raise HttpProblem(400, f"unreadable failure callback: {exc}") from exc
     try:
         counters = counter_store(settings)

@@ -3,7 +3,6 @@ routes over dead letters."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, cast
 
@@ -11,6 +10,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.handlers.http import HttpProblem, answers_problems, json_response, validated
 from chalicelib.handlers.qstash_edge import outcome_response, qstash_consumer, verified_body
+from chalicelib.json_documents import UnreadableJsonError, read_json
 from chalicelib.queue.outcome import DeliveryOutcome
 
 if TYPE_CHECKING:
@@ -98,8 +98,8 @@ def failure_callback() -> Response:
     settings = get_settings()
     body = verified_body(blueprint.current_request, settings, FAILURE_CALLBACK_PATH)
     try:
-        callback = validated(DeliveryCallback, json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        callback = validated(DeliveryCallback, read_json(body))
+    except UnreadableJsonError as exc:
         raise HttpProblem(400, f"unreadable failure callback: {type(exc).__name__}") from exc
     try:
         record, created = record_dead_letter(

@@ -7,12 +7,13 @@ wrap themselves with `answers_problems` and raise `HttpProblem` for anything the
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
+
+from chalicelib.json_documents import UnreadableJsonError, read_json
 
 MAX_BODY_BYTES = 64 * 1024
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -62,11 +63,9 @@ def parse_body(request: Request, model: type[ModelT], max_bytes: int = MAX_BODY_
     """The JSON body validated as `model`; 413 when too large, 400 with reasons when invalid."""
     body = raw_body(request, max_bytes)
     try:
-        data = json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = read_json(body or b"null")
+    except UnreadableJsonError as exc:
         raise HttpProblem(400, "body is not valid JSON", detail=str(exc)) from exc
-    except RecursionError as exc:  # thousands of nested brackets fit in 64 KiB
-        raise HttpProblem(400, "body is nested too deeply") from exc
     return validated(model, data)
 
 

@@ -3,7 +3,6 @@ scheduled drain. Each loads the job handlers before it touches a job."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,6 +18,7 @@ from chalicelib.handlers.http import (
 )
 from chalicelib.handlers.qstash_edge import outcome_response, qstash_consumer, verified_body
 from chalicelib.jobs.names import DRAIN_PATH, JobTypeName
+from chalicelib.json_documents import UnreadableJsonError, read_json
 
 if TYPE_CHECKING:
     from chalicelib.jobs.runtime import JobRuntime
@@ -116,9 +116,9 @@ def drain() -> Response:
     body = verified_body(blueprint.current_request, settings, DRAIN_PATH)
     registry = load_job_handlers()
     try:
-        request = validated(DrainRequest, json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise HttpProblem(400, "body is not JSON") from exc
+        request = validated(DrainRequest, read_json(body))
+    except UnreadableJsonError as exc:
+        raise HttpProblem(400, f"body is not JSON: {exc}") from exc
     started = time.monotonic()
     try:
         report = job_runtime(settings, registry).drain(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from chalicelib.handlers.http import (
     validated,
 )
 from chalicelib.handlers.qstash_edge import outcome_response, qstash_consumer, verified_body
+from chalicelib.json_documents import UnreadableJsonError, read_json
 from chalicelib.queue.outcome import DeliveryOutcome
 from chalicelib.scenarios.messages import SCENARIO_ID_PATTERN
 
@@ -212,15 +212,10 @@ def failure_callback() -> Response:
     settings = get_settings()
     body = verified_body(blueprint.current_request, settings, FAILURE_CALLBACK_PATH)
     try:
-        callback = validated(DeliveryCallback, json.loads(body))
+        callback = validated(DeliveryCallback, read_json(body))
         message = validated(GenerationMessage, callback.source_json())
         error = callback.last_error()
-    except (
-        json.JSONDecodeError,
-        UnicodeDecodeError,
-        UnreadableCallbackError,
-        RecursionError,
-    ) as exc:
+    except (UnreadableJsonError, UnreadableCallbackError) as exc:
         raise HttpProblem(400, f"unreadable failure callback: {type(exc).__name__}") from exc
     store, now = scenario_store(settings), datetime.now(UTC)
     changed = fail_exhausted_run(

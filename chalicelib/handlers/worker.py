@@ -10,6 +10,7 @@ from typing import Any
 
 from chalice.app import Blueprint
 
+from chalicelib.json_documents import UnreadableJsonError, read_json
 from chalicelib.queue.outcome import DeliveryOutcome
 
 blueprint = Blueprint(__name__)
@@ -76,8 +77,8 @@ def _message_data(
     except SignatureRejectedError as exc:
         return None, DeliveryOutcome.unauthenticated(f"signature rejected: {exc}")
     try:
-        return json.loads(body), None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return read_json(body), None
+    except UnreadableJsonError:
         return None, DeliveryOutcome.rejected_permanently("body is not JSON")
 
 

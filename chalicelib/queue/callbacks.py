@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.json_documents import UnreadableJsonError, read_json
 
 
 class UnreadableCallbackError(ValueError):
@@ -43,16 +44,16 @@ class DeliveryCallback(BaseModel):
     def source_json(self) -> Any:
         """The original message's JSON body."""
         try:
-            return json.loads(_decoded(self.source_body))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return read_json(_decoded(self.source_body))
+        except UnreadableJsonError as exc:
             raise UnreadableCallbackError("source body is not JSON") from exc
 
     def last_error(self) -> str:
         """The consumer's last answer in words: its `error` field when JSON, else its text."""
         raw = _decoded(self.body).decode("utf-8", errors="replace").strip()
         try:
-            parsed = json.loads(raw)
-        except json.JSONDecodeError:
+            parsed = read_json(raw)
+        except UnreadableJsonError:
             parsed = None
         if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
             raw = parsed["error"]

@@ -140,3 +140,9 @@ def test_a_parsing_problem_inside_a_view_is_answered_with_the_field_list() -> No
     assert response.status_code == 400
     assert response.body["error"] == "invalid request"
     assert response.body["fields"][0]["field"] == "scenarioType"
+
+
+def test_an_integer_too_long_for_python_is_a_400_not_a_crash() -> None:
+    problem = problem_of(b'{"scenarioType": "bakery", "seed": ' + b"9" * 5000 + b"}")
+    assert problem.status == 400
+    assert problem.message == "body is not valid JSON"
