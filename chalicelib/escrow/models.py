@@ -29,7 +29,7 @@ class CreateEscrowRequest(_Camel):
 
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(gt=0, le=10**15, description="in the currency's minor units")
+    amount: int = Field(gt=0, le=10**15, strict=True, description="in the currency's minor units")
     currency: str = Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code")
     buyer_email: str = Field(max_length=254, pattern=_EMAIL_PATTERN)
     seller_email: str = Field(max_length=254, pattern=_EMAIL_PATTERN)

@@ -63,9 +63,11 @@ def verify_partner_signature(
     if abs(now - sent_at) > tolerance_seconds:
         return False
     expected = sign_partner_payload(secret, sent_at, body)
-    candidates = [part.strip() for part in signature.split(",")]
+    # Bytes, not str: compare_digest refuses a str with non-ASCII characters, and a header holds
+    # whatever the sender put there.
+    candidates = [part.strip().encode() for part in signature.split(",")]
     # Every candidate is compared, so the time taken does not reveal which one matched.
-    matches = [hmac.compare_digest(expected, candidate) for candidate in candidates]
+    matches = [hmac.compare_digest(expected.encode(), candidate) for candidate in candidates]
     return any(matches)
 
 

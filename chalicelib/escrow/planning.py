@@ -43,6 +43,10 @@ EMAIL_JOB_TYPES: Final = (
 # Emails and webhooks are cheap to repeat and partners may be down for a while; money moves
 # are retried as often, each attempt under the same idempotency key.
 MAX_ATTEMPTS: Final = 5
+# A repeated transition request re-enqueues only the jobs the escrow has not recorded. For as
+# long as the queue remembers a dedupe key (its longest window), a job that was enqueued but not
+# recorded is found again rather than enqueued, and its effect repeated, a second time.
+DEDUPE_WINDOW_SECONDS: Final = 7 * 86_400
 
 
 class PlannedJob(BaseModel):
@@ -84,6 +88,7 @@ def _jobs(escrow: Escrow, sequence: int) -> Iterator[PlannedJob]:
                 job_type=job_type,
                 payload=payload.model_dump(mode="json", by_alias=True),
                 dedupe_key=dedupe_key,
+                dedupe_window=DEDUPE_WINDOW_SECONDS,
                 max_attempts=MAX_ATTEMPTS,
             ),
         )

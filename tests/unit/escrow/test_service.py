@@ -107,6 +107,8 @@ def test_each_transition_moves_the_state_once_and_enqueues_its_side_effects(
     assert [t.action for t in outcome.escrow.transitions] == ["create", action]
     assert queue.types() == types
     assert {spec.dedupe_key for spec in queue.calls[-1]} == {f"escrow-{escrow_id}-{action}"}
+    # As long as the queue keeps a dedupe key, so a late repeat still finds the jobs it made.
+    assert {spec.dedupe_window for spec in queue.calls[-1]} == {7 * 86_400}
     assert len(outcome.escrow.jobs) == 2 + len(types)
 
 
@@ -357,6 +359,8 @@ def test_the_view_reports_each_job_state_from_the_queue(
         ("amount", 0),
         ("amount", -5),
         ("amount", "12.50"),
+        ("amount", "129900"),
+        ("amount", True),
         ("currency", "US"),
         ("currency", "US1"),
         ("buyerEmail", "not-an-email"),
