@@ -37,12 +37,15 @@ def _add_qstash_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--duplicate-rate", type=float, default=0.0, help="share of messages delivered twice"
     )
+    parser.add_argument(
+        "--duplicate-copies", type=int, default=1, help="extra copies of a duplicated delivery"
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each delivery")
     parser.add_argument("--seed", type=int, default=None, help="seed of the chaos knobs' RNG")
 
 
 def _options(args: argparse.Namespace, **ports: int) -> StackOptions:
-    knobs = ("time_scale", "fail_rate", "duplicate_rate", "latency", "seed")
+    knobs = ("time_scale", "fail_rate", "duplicate_rate", "duplicate_copies", "latency", "seed")
     values = {k: getattr(args, k) for k in knobs if hasattr(args, k)}
     return StackOptions(host=args.host, **values, **ports)
 

@@ -34,6 +34,7 @@ class StackOptions(BaseModel):
     time_scale: float = Field(default=1.0, gt=0)
     fail_rate: float = Field(default=0.0, ge=0, le=1)
     duplicate_rate: float = Field(default=0.0, ge=0, le=1)
+    duplicate_copies: int = Field(default=1, ge=1, le=10)
     latency: float = Field(default=0.0, ge=0)
     seed: int | None = None
 
@@ -125,6 +126,7 @@ class LocalStack:
             time_scale=self.options.time_scale,
             fail_rate=self.options.fail_rate,
             duplicate_rate=self.options.duplicate_rate,
+            duplicate_copies=self.options.duplicate_copies,
             latency=self.options.latency,
             seed=self.options.seed,
         )

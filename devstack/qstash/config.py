@@ -40,7 +40,13 @@ class QStashServerConfig(BaseModel):
         default=0.0,
         ge=0,
         le=1,
-        description="Probability that an attempt is accompanied by an extra, duplicate delivery.",
+        description="Probability that an attempt is accompanied by extra, duplicate deliveries.",
+    )
+    duplicate_copies: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description="How many extra copies a duplicated attempt sends (2: delivered 3 times).",
     )
     latency: float = Field(
         default=0.0, ge=0, description="Seconds waited before each outgoing delivery."

@@ -212,15 +212,16 @@ class DeliveryEngine:
             if self._config.latency > 0:
                 await asyncio.sleep(self._config.latency)
             duplicate = self._rng.random() < self._config.duplicate_rate
-            # Half of the duplicates race the real attempt, the others follow it.
-            duplicate_races = duplicate and self._rng.random() < 0.5
-            if duplicate_races:
+            copies = self._config.duplicate_copies if duplicate else 0
+            # Each copy races the real attempt or follows it, as a coin decides.
+            racing = sum(self._rng.random() < 0.5 for _ in range(copies))
+            for _ in range(racing):
                 self._spawn(self._send(message, retried))
             if self._rng.random() < self._config.fail_rate:
                 outcome = AttemptOutcome(response=None, error=INJECTED_FAILURE)
             else:
                 outcome = await self._send(message, retried)
-            if duplicate and not duplicate_races:
+            for _ in range(copies - racing):
                 self._spawn(self._send(message, retried))
             return outcome
         finally:

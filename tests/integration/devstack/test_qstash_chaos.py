@@ -59,6 +59,20 @@ def test_duplicate_rate_delivers_the_same_message_id_more_than_once(
         assert copies[0].retried == copies[1].retried == 0
 
 
+def test_duplicate_copies_deliver_a_duplicated_message_that_many_extra_times(
+    qstash_factory: Callable[..., QStashHarness], receiver: RecordingReceiver
+) -> None:
+    qstash = qstash_factory(duplicate_rate=1.0, duplicate_copies=2, seed=5)
+    ids = [
+        single_id(qstash.client.message.publish_json(url=receiver.url("/thrice"), body=n))
+        for n in range(10)
+    ]
+
+    deliveries = receiver.wait_for("/thrice", 30)
+    counts = Counter(d.message_id for d in deliveries)
+    assert counts == dict.fromkeys(ids, 3)
+
+
 def test_latency_delays_each_delivery_but_not_the_publisher(
     qstash_factory: Callable[..., QStashHarness], receiver: RecordingReceiver
 ) -> None:
