@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,8 +31,10 @@ def on_checkout_command(payload: CheckoutCommand, event: EventEnvelope) -> dict[
 
 @consumers.on("notification.email")
 def on_email_notification(payload: EmailNotification, event: EventEnvelope) -> dict[str, Any]:
-    """Email the customer over SMTP, note it on the order, publish `audit.log`."""
+    """Email the customer over SMTP (once per event, even across retries), note it on the order,
+    publish `audit.log`."""
     from chalicelib.mail.sender import mailer
+    from chalicelib.queue.idempotency import run_once, settings_persistence
 
     settings = get_settings()
     try:
@@ -41,6 +44,7 @@ def on_email_notification(payload: EmailNotification, event: EventEnvelope) -> d
             store=order_store(settings),
             mailer=mailer(settings),
             publish=publish_events,
+            once=partial(run_once, persistence=settings_persistence(settings)),
         )
     except ValidationError as exc:
         # The template's data is unusable: no retry can render it.

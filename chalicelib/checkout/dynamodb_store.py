@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.checkout.models import AuditRecord, Order, Product
-from chalicelib.checkout.store import NotAcceptedError, OrderExistsError, OutOfStockError
+from chalicelib.checkout.store import (
+    NotAcceptedError,
+    OrderExistsError,
+    OutOfStockError,
+    UnstorableOrderError,
+)
 from chalicelib.dynamodb import number_value, string_value
 from chalicelib.events.payloads import CheckoutItem, Customer
 
@@ -28,6 +33,9 @@ META = "META"
 ITEM_PREFIX = "ITEM#"
 AUDIT_EVENT_PREFIX = "EVENT#"
 CONDITION_FAILED = "ConditionalCheckFailed"
+# DynamoDB's answer to a request it can never accept (a number beyond 38 digits, an item over
+# 400 KB): unlike a throttle or a conflict, sending it again cannot succeed.
+VALIDATION_FAILED = "ValidationException"
 
 
 def _key(pk: str, sk: str) -> Key:
@@ -161,6 +169,8 @@ class DynamoDBOrderStore:
         return self.get(order_id)
 
     def _decide(self, order: Order, stock_updates: list[TransactWriteItemTypeDef]) -> None:
+        from botocore.exceptions import ClientError
+
         pk = _order_pk(order.order_id)
         lines: list[TransactWriteItemTypeDef] = [
             {"Put": {"TableName": self._table, "Item": _line_item(order.order_id, n, line)}}
@@ -211,6 +221,11 @@ class DynamoDBOrderStore:
                     if item and "stock" in item
                 },
             ) from exc
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") != VALIDATION_FAILED:
+                raise
+            raise UnstorableOrderError(order.order_id, error.get("Message", "")) from exc
 
     def place(self, order: Order) -> list[Product]:
         """Order, lines and every stock decrement (only where `stock >= quantity`) at once."""

@@ -8,7 +8,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from chalicelib.events.payloads import CheckoutCommand, CheckoutItem, Customer, Identifier
+from chalicelib.events.payloads import (
+    CheckoutCommand,
+    CheckoutItem,
+    Customer,
+    Identifier,
+    Price,
+    Total,
+)
 
 OrderStatus = Literal["pending", "confirmed", "rejected", "emailed"]
 ORDER_ID_PATTERN = r"^[0-9a-f]{32}$"
@@ -76,7 +83,7 @@ class Order(CamelModel):
     reason: str | None = None
     customer: Customer
     items: list[CheckoutItem]
-    total: int = Field(ge=0)
+    total: Total
     currency: str
     payment_id: str
     correlation_id: str
@@ -109,7 +116,7 @@ class Product(CamelModel):
 
     product_id: Identifier
     name: str = Field(min_length=1, max_length=200)
-    price: int = Field(ge=0)
+    price: Price
     stock: int = Field(ge=0)
 
 
@@ -117,7 +124,7 @@ class ProductUpdate(CamelModel):
     """The body of `PUT /api/products/{productId}`."""
 
     name: str = Field(min_length=1, max_length=200)
-    price: int = Field(ge=0)
+    price: Price
     stock: int = Field(ge=0, le=1_000_000_000)
 
 

@@ -5,6 +5,8 @@ transaction and publishes what followed; the notifications consumer emails the c
 analytics consumer keeps the audit trail. Every consumer step can run again after a crash or a
 duplicate delivery without doing its effect twice: decisions are conditional, and events that
 follow from one carry ids derived from the order, so QStash drops a re-published duplicate.
+The email is the one effect that cannot be taken back, so its send runs once per notification
+event under its own idempotency key: a retry after a later step failed does not send it again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from chalicelib.checkout.models import AuditRecord, CheckoutRequest, Order, Product
 from chalicelib.checkout.rendering import email_data, render_email
@@ -20,7 +23,9 @@ from chalicelib.checkout.store import (
     OrderExistsError,
     OrderStore,
     OutOfStockError,
+    UnstorableOrderError,
 )
+from chalicelib.events.consumers import PermanentEventError
 from chalicelib.events.envelope import EventEnvelope, new_event
 from chalicelib.events.payloads import (
     AuditLog,
@@ -42,6 +47,9 @@ SendCommand = Callable[[CheckoutCommand, str], object]
 # Publishes events in one batch call.
 PublishEvents = Callable[[Sequence[EventEnvelope]], object]
 Clock = Callable[[], datetime]
+# Runs an effect unless a call with the same key completed it (`run_once` with its persistence
+# bound); raises `StillRunningError` while another call with the key is in progress.
+RunOnce = Callable[[str, Callable[[], dict[str, Any] | None]], object]
 
 
 def utc_now() -> datetime:
@@ -174,6 +182,8 @@ def place_order(
 
     A delivery that finds the order decided (a duplicate, or a retry after a crash between the
     transaction and the publish) publishes the same events again, which QStash deduplicates.
+    Raises `PermanentEventError` when the database can never store the order (it stays pending
+    and the command is dead-lettered instead of retried).
     """
     log = {"order_id": command.order_id, "event_id": event.event_id}
     order = store.get(command.order_id)
@@ -185,6 +195,8 @@ def place_order(
     if order.status == "pending":
         try:
             order, products = _decide(order, store, now())
+        except UnstorableOrderError as exc:
+            raise PermanentEventError(str(exc)) from exc
         except (OrderExistsError, NotAcceptedError):
             # A concurrent delivery decided it, or the API withdrew it, in the meantime.
             current = store.get(command.order_id)
@@ -206,14 +218,24 @@ def send_order_email(
     store: OrderStore,
     mailer: Mailer,
     publish: PublishEvents,
+    once: RunOnce,
     now: Clock = utc_now,
 ) -> dict[str, object]:
     """The notifications consumer: send the email, note it on the order, publish `audit.log`.
 
-    The Message-ID comes from the event id, so a resend after a crash is recognisable.
+    The send runs through `once` keyed by the event id, so a retry after the note or the
+    publish failed repeats those (both idempotent) but not the email. A send that failed leaves
+    no record and is retried; one cut off mid-way holds its key, so that retries answer "still
+    running" instead of risking a second email (at most one email per notification event).
+    The Message-ID comes from the event id, so a copy would still be recognisable.
     """
     email = render_email(notification, message_id=event.event_id)
-    mailer.send(email)
+
+    def send() -> dict[str, Any]:
+        mailer.send(email)
+        return {"messageId": email.message_id}
+
+    once(f"email:{event.event_id}", send)
     if notification.order_id is not None:
         store.mark_emailed(notification.order_id, now=now())
     audit = AuditLog(

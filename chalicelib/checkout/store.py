@@ -23,6 +23,15 @@ class NotAcceptedError(Exception):
     """No acceptance exists for the order: it was never taken, or was withdrawn."""
 
 
+class UnstorableOrderError(Exception):
+    """The database refuses the order's records for good (a value it cannot hold): no retry of
+    the same write can succeed."""
+
+    def __init__(self, order_id: str, reason: str) -> None:
+        super().__init__(f"order {order_id} cannot be stored: {reason}")
+        self.order_id = order_id
+
+
 class OutOfStockError(Exception):
     """Some products cannot cover the order; `available` maps each known one to its stock."""
 
@@ -62,14 +71,16 @@ class OrderStore(Protocol):
         all in one transaction; returns the products as they are afterwards.
 
         Raises `OrderExistsError` if the order was decided already, `NotAcceptedError` if it
-        has no acceptance, `OutOfStockError` if a product is unknown or short (nothing written).
+        has no acceptance, `OutOfStockError` if a product is unknown or short (nothing written),
+        `UnstorableOrderError` if the database can never take the order's records.
         """
         ...
 
     def reject(self, order: Order) -> None:
         """Write the rejected order and its lines in one transaction (stock untouched).
 
-        Raises `OrderExistsError` if it was decided already, `NotAcceptedError` if not accepted.
+        Raises `OrderExistsError` if it was decided already, `NotAcceptedError` if not accepted,
+        `UnstorableOrderError` if the database can never take the order's records.
         """
         ...
 

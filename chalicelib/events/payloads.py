@@ -10,6 +10,12 @@ from pydantic.alias_generators import to_camel
 # A plain shape check: the mail server is the judge of deliverability.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
+# Money in minor units. DynamoDB numbers hold 38 digits; bounds far below that keep any price,
+# and any total of an order's lines, storable (an unbounded one fails inside the transaction).
+MAX_PRICE = 10**12
+MAX_TOTAL = 10**18
+Price = Annotated[int, Field(ge=0, le=MAX_PRICE)]
+Total = Annotated[int, Field(ge=0, le=MAX_TOTAL)]
 
 
 class EventPayload(BaseModel):
@@ -23,7 +29,7 @@ class CheckoutItem(EventPayload):
 
     product_id: Identifier
     quantity: int = Field(gt=0, le=1000)
-    price: int = Field(ge=0)
+    price: Price
 
 
 class Customer(EventPayload):
@@ -50,7 +56,7 @@ class OrderCreated(EventPayload):
     order_id: Identifier
     customer: Customer
     items: list[CheckoutItem] = Field(min_length=1, max_length=100)
-    total: int = Field(ge=0)
+    total: Total
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
 

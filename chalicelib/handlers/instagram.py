@@ -94,21 +94,14 @@ def receive() -> Response:
 @blueprint.route(CONSUMER_PATH, methods=["POST"])
 @qstash_consumer
 def ingest() -> Response:
-    """QStash delivers one messaging event: store it in its conversation, once."""
+    """QStash delivers one messaging event: store it in its conversation, once (200 with
+    `duplicate`; 489 for an event that can never be stored; 503 while the store is down)."""
     from chalicelib.ingestion.payload import MessagingEvent
     from chalicelib.ingestion.runtime import conversation_store
-    from chalicelib.ingestion.service import UnsupportedEventError, handle_incoming_messaging_event
-    from chalicelib.ingestion.store import StoreUnavailableError
-    from chalicelib.queue.outcome import DeliveryOutcome
+    from chalicelib.ingestion.service import consume_messaging_event
     from chalicelib.settings import get_settings
 
     request, settings = blueprint.current_request, get_settings()
     verified_body(request, settings, CONSUMER_PATH)
     event = parse_body(request, MessagingEvent)
-    try:
-        result = handle_incoming_messaging_event(event, conversation_store(settings))
-    except UnsupportedEventError as exc:
-        raise HttpProblem(400, str(exc)) from exc
-    except StoreUnavailableError as exc:
-        return outcome_response(DeliveryOutcome.retry_later(f"store unavailable: {exc}", 5))
-    return outcome_response(DeliveryOutcome.done(**result.model_dump(by_alias=True)))
+    return outcome_response(consume_messaging_event(event, conversation_store(settings)))

@@ -23,6 +23,7 @@ from chalicelib.ingestion.store import (
     StoredReaction,
     StoredReceipt,
     StoreUnavailableError,
+    UnstorableRecordError,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ RECEIPT_PREFIX = "RECEIPT#"
 REACTION_PREFIX = "REACTION#"
 GUARD = "GUARD"
 _ABSENT = "attribute_not_exists(pk)"
+# DynamoDB's answer to a request it can never accept (an item over 400 KB, a key too long).
+VALIDATION_FAILED = "ValidationException"
 
 
 def _pk(conversation_id: str) -> str:
@@ -168,12 +171,18 @@ class DynamoDBConversationStore:
 
     @contextmanager
     def _transient_errors(self) -> Iterator[None]:
-        """Turn throttling, conflicts and connection failures into `StoreUnavailableError`."""
+        """Turn a write DynamoDB can never accept into `UnstorableRecordError`, and throttling,
+        conflicts and connection failures into `StoreUnavailableError`."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             yield
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") == VALIDATION_FAILED:
+                raise UnstorableRecordError(error.get("Message", VALIDATION_FAILED)) from exc
+            raise StoreUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+        except BotoCoreError as exc:
             raise StoreUnavailableError(f"{type(exc).__name__}: {exc}") from exc
 
     def add_message(self, message: StoredMessage) -> bool:

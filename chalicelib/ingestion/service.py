@@ -13,8 +13,14 @@ from chalicelib.ingestion.store import (
     StoredMessage,
     StoredReaction,
     StoredReceipt,
+    StoreUnavailableError,
+    UnstorableRecordError,
 )
 from chalicelib.queue.messages import OutgoingMessage
+from chalicelib.queue.outcome import DeliveryOutcome
+
+# A store that is down is usually back within seconds.
+STORE_RETRY_SECONDS = 5
 
 
 class UnsupportedEventError(ValueError):
@@ -110,3 +116,19 @@ def handle_incoming_messaging_event(
     kind = event.kind
     assert kind is not None  # one of the branches above matched
     return IngestionResult(kind=kind, conversation_id=conversation, changed=changed)
+
+
+def consume_messaging_event(event: MessagingEvent, store: ConversationStore) -> DeliveryOutcome:
+    """One QStash delivery of `event`, answered by QStash's contract.
+
+    200 with `changed` and `duplicate` (true when the delivery changed nothing: the event was
+    stored before, or a reaction at least as recent was); 489 for an event that can never be
+    stored (no handled kind, or a record the store refuses); 503 while the store is unavailable.
+    """
+    try:
+        result = handle_incoming_messaging_event(event, store)
+    except (UnsupportedEventError, UnstorableRecordError) as exc:
+        return DeliveryOutcome.rejected_permanently(str(exc))
+    except StoreUnavailableError as exc:
+        return DeliveryOutcome.retry_later(f"store unavailable: {exc}", STORE_RETRY_SECONDS)
+    return DeliveryOutcome.done(**result.model_dump(by_alias=True), duplicate=not result.changed)

@@ -1,4 +1,4 @@
-"""How conversations are kept: the records, the interface the domain code uses, its one error.
+"""How conversations are kept: the records, the interface the domain code uses, its errors.
 
 Every write is keyed deterministically by what Meta sent, so a redelivered event lands on the
 item it wrote the first time: a message is stored once per mid, a receipt overwrites itself, and
@@ -16,6 +16,10 @@ from chalicelib.ingestion.payload import Attachment
 
 class StoreUnavailableError(Exception):
     """The store could not be reached or refused the write for a transient reason: try again."""
+
+
+class UnstorableRecordError(Exception):
+    """The store refuses the record for good (say, larger than an item may be): do not retry."""
 
 
 class StoredMessage(BaseModel):

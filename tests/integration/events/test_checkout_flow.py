@@ -157,6 +157,20 @@ def test_bad_bodies_are_400_with_field_reasons_and_place_nothing(shop: Shop) -> 
     assert shop.stock(product) == 5
 
 
+def test_a_price_beyond_what_can_be_stored_is_400_and_places_nothing(shop: Shop) -> None:
+    product = shop.product(stock=5)
+    for price in (10**12 + 1, 10**40):
+        body = {
+            "customer": {"customerId": "c", "email": "a@example.com", "name": "A"},
+            "items": [{"productId": product, "quantity": 1, "price": price}],
+            "paymentId": "p",
+        }
+        response = shop.client.http.post("/api/checkout", headers=JSON, body=json.dumps(body))
+        assert response.status_code == 400, response.body
+        assert [entry["field"] for entry in response.json_body["fields"]] == ["items.0.price"]
+    assert shop.stock(product) == 5
+
+
 def test_the_stack_seeds_products(shop: Shop) -> None:
     response = shop.client.http.get("/api/products/hand-grinder")
     assert response.status_code == 200
@@ -255,14 +269,19 @@ def test_a_command_replayed_under_new_event_ids_changes_nothing(
 
 @pytest.fixture
 def duplicating_stack(local_stack: LocalStack, tmp_path: Path) -> Iterator[LocalStack]:
-    """A second stack whose QStash delivers every message twice (half of them concurrently).
+    """A second stack whose QStash delivers every message three times (each extra copy racing
+    the real attempt or following it).
 
     Starting it points this process's environment at it; stopping it gives back the one it
     found (the session stack's), whatever happens in between.
     """
     found = dict(os.environ)
     options = StackOptions.on_free_ports(
-        tmp_path / "mail", time_scale=0.001, duplicate_rate=1.0, seed=20260301
+        tmp_path / "mail",
+        time_scale=0.001,
+        duplicate_rate=1.0,
+        duplicate_copies=2,
+        seed=20260301,
     )
     stack = LocalStack(options)
     try:

@@ -99,8 +99,9 @@ def test_a_duplicate_delivery_to_the_consumer_is_a_no_op_that_succeeds(
     mid = instagram.mid("dup")
     first = instagram.deliver(_message(instagram, mid))
     again = instagram.deliver(_message(instagram, mid))
-    assert (first.status_code, json.loads(first.body)["changed"]) == (200, True)
-    assert (again.status_code, json.loads(again.body)["changed"]) == (200, False)
+    first_body, again_body = json.loads(first.body), json.loads(again.body)
+    assert (first.status_code, first_body["changed"], first_body["duplicate"]) == (200, True, False)
+    assert (again.status_code, again_body["changed"], again_body["duplicate"]) == (200, False, True)
     assert _mids(store, instagram) == [mid]
 
 
@@ -222,6 +223,15 @@ def test_a_malformed_delivery_to_the_consumer_is_dead_lettered_at_once(
     response = instagram.deliver(body)
     assert response.status_code == 489, response.body
     assert response.headers["Upstash-NonRetryable-Error"] == "true"
+
+
+def test_a_delivery_too_large_to_store_is_dead_lettered_at_once(
+    instagram: Instagram, store: ConversationStore
+) -> None:
+    response = instagram.deliver(_message(instagram, instagram.mid("huge"), text="x" * 100_001))
+    assert response.status_code == 489, response.body
+    assert response.headers["Upstash-NonRetryable-Error"] == "true"
+    assert _mids(store, instagram) == []
 
 
 def test_when_qstash_cannot_take_the_batch_meta_is_told_to_deliver_again(

@@ -14,6 +14,7 @@ from chalicelib.ingestion.store import (
     StoredMessage,
     StoredReaction,
     StoredReceipt,
+    UnstorableRecordError,
 )
 from chalicelib.settings import get_settings
 from tests.unit.ingestion.fake_store import InMemoryConversationStore
@@ -62,6 +63,19 @@ def test_messages_are_kept_once_per_mid_and_read_back_in_time_order(
         _message(people, early, 3_000, attachments=(photo,), is_echo=True),
         _message(people, late, 20_000, text="second"),
     ]
+
+
+def test_a_message_larger_than_an_item_may_be_is_refused_for_good(
+    local_stack: object, people: tuple[str, str, str]
+) -> None:
+    get_settings.cache_clear()
+    store = conversation_store(get_settings())
+    mid = f"huge-{uuid.uuid4().hex}"
+    with pytest.raises(UnstorableRecordError, match="size"):
+        store.add_message(_message(people, mid, 1_000, text="x" * 410_000))
+    # Nothing of the transaction was written: the mid can still be stored with a usable text.
+    assert store.messages(people[2]) == []
+    assert store.add_message(_message(people, mid, 1_000, text="x"))
 
 
 def test_receipts_are_kept_once_each(

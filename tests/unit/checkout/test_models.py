@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from chalicelib.checkout.models import MAX_PRODUCTS_PER_ORDER, CheckoutRequest
 from chalicelib.checkout.rendering import money, render_email
-from chalicelib.events.payloads import EmailNotification
+from chalicelib.events.payloads import MAX_PRICE, MAX_TOTAL, EmailNotification
 
 
 def _body(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -68,3 +68,12 @@ def test_unusable_email_data_is_a_validation_error() -> None:
     notification = EmailNotification(to="a@example.com", template="order_confirmation", data={})
     with pytest.raises(ValidationError):
         render_email(notification, message_id="m")
+
+
+def test_a_price_beyond_the_bound_is_refused_and_the_largest_order_stays_storable() -> None:
+    line = {"productId": "gold", "quantity": 1000, "price": MAX_PRICE}
+    assert CheckoutRequest.model_validate(_body([line])).items[0].price == MAX_PRICE
+    assert _fields(_body([{**line, "price": MAX_PRICE + 1}])) == {"items.0.price"}
+    assert _fields(_body([{**line, "price": 10**40}])) == {"items.0.price"}
+    # The largest total an order can reach fits the bound on totals (DynamoDB holds 38 digits).
+    assert MAX_PRICE * 1000 * MAX_PRODUCTS_PER_ORDER <= MAX_TOTAL < 10**38

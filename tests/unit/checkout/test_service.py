@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from itertools import count
 from typing import Any
 
@@ -12,18 +14,23 @@ import pytest
 from chalicelib.checkout.models import CheckoutRequest, Order, Product
 from chalicelib.checkout.service import (
     NotQueuedError,
+    RunOnce,
     accept_checkout,
     place_order,
     record_audit,
     send_order_email,
 )
+from chalicelib.checkout.store import UnstorableOrderError
+from chalicelib.events.consumers import EventConsumers, PermanentEventError, consume_delivery
 from chalicelib.events.envelope import EventEnvelope, new_event
 from chalicelib.events.payloads import AuditLog, CheckoutCommand, EmailNotification
 from chalicelib.events.publishing import EventBusNotConfiguredError
 from chalicelib.mail.sender import MailSendError
+from chalicelib.queue.idempotency import run_once
 from chalicelib.queue.publisher import PublishFailedError
 from tests.fakes.mailer import RecordingMailer
 from tests.fakes.order_store import InMemoryOrderStore
+from tests.unit.events.fakes import memory_persistence
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 THRESHOLD = 5
@@ -239,6 +246,11 @@ def test_two_lines_of_one_product_are_one_line_of_their_sum() -> None:
     assert [(i.product_id, i.quantity) for i in command.items] == [("beans", 3), ("kettle", 1)]
 
 
+def _once() -> RunOnce:
+    """`run_once` over a fresh in-memory idempotency store, as the consumer binds it."""
+    return partial(run_once, persistence=memory_persistence())
+
+
 def _email_event(notification: EmailNotification) -> EventEnvelope:
     return new_event(
         "notification.email",
@@ -268,6 +280,7 @@ def test_the_confirmation_is_sent_the_order_marked_emailed_and_audited(
         store=store,
         mailer=mailer,
         publish=audit_bus,
+        once=_once(),
         now=lambda: NOW,
     )
     [email] = mailer.sent
@@ -303,6 +316,7 @@ def test_the_rejection_email_gives_the_reason_and_the_order_stays_rejected(
         store=store,
         mailer=mailer,
         publish=RecordingBus(),
+        once=_once(),
         now=lambda: NOW,
     )
     [email] = mailer.sent
@@ -326,11 +340,138 @@ def test_a_refused_email_marks_nothing_and_publishes_nothing(store: InMemoryOrde
             store=store,
             mailer=RecordingMailer(fail_next=1),
             publish=audit_bus,
+            once=_once(),
         )
     placed = store.get(order.order_id)
     assert placed is not None
     assert placed.status == "confirmed"
     assert audit_bus.batches == []
+
+
+class FlakyMarkStore(InMemoryOrderStore):
+    """Fails the next `fail_next` `mark_emailed` calls, as a DynamoDB blip would."""
+
+    def __init__(self, fail_next: int) -> None:
+        super().__init__()
+        self.fail_next = fail_next
+
+    def mark_emailed(self, order_id: str, *, now: datetime) -> bool:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise ConnectionError("DynamoDB is unreachable")
+        return super().mark_emailed(order_id, now=now)
+
+
+def _placed_notification(store: InMemoryOrderStore) -> tuple[Order, EmailNotification]:
+    store.put_product(Product(product_id="beans", name="Beans", price=1000, stock=10))
+    order, command = _accept(store, _request(("beans", 1, 1000)))
+    bus = RecordingBus()
+    _place(store, command, bus)
+    return order, _notification(bus)
+
+
+def test_a_retry_after_the_audit_publish_failed_does_not_email_again() -> None:
+    store, mailer, audit_bus, once = (
+        InMemoryOrderStore(),
+        RecordingMailer(),
+        RecordingBus(1),
+        _once(),
+    )
+    order, notification = _placed_notification(store)
+    event = _email_event(notification)
+    deliver = partial(
+        send_order_email, notification, event, store=store, mailer=mailer, publish=audit_bus
+    )
+    with pytest.raises(PublishFailedError):
+        deliver(once=once)
+    deliver(once=once)  # QStash's retry of the same event
+    assert [email.message_id for email in mailer.sent] == ["0123.email"]
+    assert [audit.event_id for audit in audit_bus.events] == ["0123.email.audit"]
+    emailed = store.get(order.order_id)
+    assert emailed is not None
+    assert emailed.status == "emailed"
+
+
+def test_a_retry_after_noting_the_email_failed_does_not_email_again() -> None:
+    store, mailer, audit_bus, once = FlakyMarkStore(1), RecordingMailer(), RecordingBus(), _once()
+    order, notification = _placed_notification(store)
+    event = _email_event(notification)
+    for attempt in range(2):
+        try:
+            send_order_email(
+                notification,
+                event,
+                store=store,
+                mailer=mailer,
+                publish=audit_bus,
+                once=once,
+                now=lambda: NOW,
+            )
+        except ConnectionError:
+            assert attempt == 0
+    assert len(mailer.sent) == 1
+    emailed = store.get(order.order_id)
+    assert emailed is not None
+    assert (emailed.status, emailed.emailed_at) == ("emailed", NOW)
+    assert len(audit_bus.events) == 1
+
+
+def test_a_refused_email_is_sent_by_the_retry() -> None:
+    store, mailer, once = InMemoryOrderStore(), RecordingMailer(fail_next=1), _once()
+    _, notification = _placed_notification(store)
+    event = _email_event(notification)
+    deliver = partial(
+        send_order_email, notification, event, store=store, mailer=mailer, publish=RecordingBus()
+    )
+    with pytest.raises(MailSendError):
+        deliver(once=once)
+    deliver(once=once)
+    assert len(mailer.sent) == 1
+
+
+def test_deliveries_of_one_notification_email_once_though_the_first_failed_after_sending() -> None:
+    """Through the consumer: the event's own run_once is undone by the failure, the send's not."""
+    store, mailer, audit_bus = FlakyMarkStore(1), RecordingMailer(), RecordingBus()
+    persistence = memory_persistence()  # one Redis holds both keys, as in production
+    _, notification = _placed_notification(store)
+    registry = EventConsumers()
+    registry.on("notification.email")(
+        partial(
+            send_order_email,
+            store=store,
+            mailer=mailer,
+            publish=audit_bus,
+            once=partial(run_once, persistence=persistence),
+        )
+    )
+    body = json.dumps(_email_event(notification).wire()).encode()
+    outcomes = [
+        consume_delivery("notifications", body, registry=registry, persistence=persistence)
+        for _ in range(3)
+    ]
+    assert [outcome.status_code for outcome in outcomes] == [500, 200, 200]
+    assert [outcome.body.get("duplicate") for outcome in outcomes[1:]] == [False, True]
+    assert len(mailer.sent) == 1
+    assert len(audit_bus.events) == 1
+
+
+class UnstorableStore(InMemoryOrderStore):
+    """Refuses every decision as DynamoDB refuses a value it cannot hold."""
+
+    def place(self, order: Order) -> list[Product]:
+        raise UnstorableOrderError(order.order_id, "number overflow")
+
+    def reject(self, order: Order) -> None:
+        raise UnstorableOrderError(order.order_id, "number overflow")
+
+
+def test_an_order_the_database_can_never_store_is_a_permanent_failure() -> None:
+    store = UnstorableStore()
+    _, command = _accept(store, _request(("beans", 1, 1000)))
+    bus = RecordingBus()
+    with pytest.raises(PermanentEventError, match="cannot be stored"):
+        _place(store, command, bus)
+    assert bus.batches == []
 
 
 def test_an_audit_event_is_kept_once_under_its_event_id(store: InMemoryOrderStore) -> None:

@@ -1,4 +1,4 @@
-"""`handle_incoming_messaging_event` against the in-memory store."""
+"""`handle_incoming_messaging_event` and the consumer's answers, against the in-memory store."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from chalicelib.ingestion.payload import MessagingEvent, conversation_id
-from chalicelib.ingestion.service import UnsupportedEventError, handle_incoming_messaging_event
+from chalicelib.ingestion.service import (
+    UnsupportedEventError,
+    consume_messaging_event,
+    handle_incoming_messaging_event,
+)
+from chalicelib.ingestion.store import StoredMessage, StoreUnavailableError, UnstorableRecordError
+from chalicelib.queue.outcome import NON_RETRYABLE_STATUS
 from tests.unit.ingestion.fake_store import InMemoryConversationStore
 from tests.unit.ingestion.meta_payloads import (
     BUSINESS_ID,
@@ -106,3 +112,43 @@ def test_an_event_of_no_handled_kind_is_refused(store: InMemoryConversationStore
     with pytest.raises(UnsupportedEventError):
         handle_incoming_messaging_event(MessagingEvent.model_validate(data), store)
     assert store.writes == 0
+
+
+class RefusingStore(InMemoryConversationStore):
+    """Refuses every message with `error`, as DynamoDB does an item over 400 KB (or when down)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def add_message(self, message: StoredMessage) -> bool:
+        raise self.error
+
+
+def test_the_consumer_answers_a_duplicate_as_done_and_duplicate(
+    store: InMemoryConversationStore,
+) -> None:
+    event = MessagingEvent.model_validate(message_event("m1", "hi"))
+    first, again = (consume_messaging_event(event, store) for _ in range(2))
+    assert (first.status_code, first.body["duplicate"], first.body["changed"]) == (200, False, True)
+    assert (again.status_code, again.body["duplicate"], again.body["changed"]) == (200, True, False)
+    assert again.body["conversationId"] == CONVERSATION
+
+
+def test_the_consumer_dead_letters_what_can_never_be_stored() -> None:
+    refused = RefusingStore(UnstorableRecordError("Item size has exceeded the maximum"))
+    outcome = consume_messaging_event(MessagingEvent.model_validate(message_event("m1")), refused)
+    assert outcome.status_code == NON_RETRYABLE_STATUS
+    assert outcome.headers["Upstash-NonRetryable-Error"] == "true"
+    assert "Item size" in outcome.body["error"]
+    data = message_event("m2")
+    del data["message"]
+    unsupported = consume_messaging_event(MessagingEvent.model_validate(data), refused)
+    assert unsupported.status_code == NON_RETRYABLE_STATUS
+
+
+def test_the_consumer_asks_for_a_retry_while_the_store_is_down() -> None:
+    down = RefusingStore(StoreUnavailableError("ThrottlingException"))
+    outcome = consume_messaging_event(MessagingEvent.model_validate(message_event("m1")), down)
+    assert outcome.status_code == 503
+    assert outcome.headers["Retry-After"] == "5"
