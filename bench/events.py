@@ -203,6 +203,7 @@ def _run_stack(duplicate_rate: float, body: Any) -> Any:
         Path(tempfile.mkdtemp()), time_scale=TIME_SCALE, duplicate_rate=duplicate_rate
     )
     stack = LocalStack(options).start()
+    print(f"redis: {next(s.detail for s in stack.services if s.name == 'redis-rest')}")
     try:
         get_settings.cache_clear()
         return body(stack)

@@ -279,6 +279,7 @@ def run(jobs: int, http_jobs: int) -> tuple[list[str], list[str]]:
     stack = LocalStack(StackOptions.on_free_ports(Path(tempfile.mkdtemp()))).start(
         only=["redis-rest", "app"]
     )
+    print(f"redis: {next(s.detail for s in stack.services if s.name == 'redis-rest')}")
     namespace = f"longhaul-bench:{{{uuid.uuid4().hex}}}"
     settings = get_settings()
     counter = RoundTripCounter()
