@@ -13,9 +13,13 @@ from chalicelib.jobs.names import JobTypeName
 
 JobState = Literal["ready", "delayed", "in_flight", "completed", "dead"]
 # What finishing a claimed job did; "stale" when the outcome was ignored because the job had
-# been reclaimed (and perhaps claimed again) since this attempt began.
-FinishState = Literal["completed", "delayed", "dead", "stale"]
-OutcomeKind = Literal["completed", "retry", "dead"]
+# been reclaimed (and perhaps claimed again) since this claim began.
+# "released": claimed but not run, so handed back with its attempt (due again at once).
+FinishState = Literal["completed", "delayed", "released", "dead", "stale"]
+# Where a job of a processed batch ended: a finish state, or "skipped" when its visibility
+# deadline was too close to start it, so it was not run but released for another claim.
+BatchJobState = FinishState | Literal["skipped"]
+OutcomeKind = Literal["completed", "retry", "dead", "release"]
 
 MAX_ERROR_CHARS = 500
 
@@ -69,13 +73,18 @@ class JobContext(_Model):
 
 
 class ClaimedJob(_Model):
-    """A job moved to in-flight for this attempt, until `deadline` (epoch seconds)."""
+    """A job moved to in-flight for this attempt, until `deadline` (epoch seconds).
+
+    `attempt` counts the attempts of the current run (a `retry_dead` starts them over);
+    `claim` counts every claim of the job ever made, so it tells this claim from all others.
+    """
 
     job_id: str
     job_type: str
     payload: str  # JSON text, validated by the handler's model
     attempt: int
     max_attempts: int
+    claim: int
     deadline: float
 
     def context(self) -> JobContext:
@@ -89,11 +98,12 @@ class ClaimedJob(_Model):
 
 
 class JobOutcome(_Model):
-    """How one attempt ended, to be recorded by `JobQueue.finish`."""
+    """How one attempt ended, to be recorded by `JobQueue.finish` (for the claim it ran under)."""
 
     job_id: str
     job_type: str
     attempt: int
+    claim: int
     kind: OutcomeKind
     result: dict[str, Any] | None = None
     error: str | None = None
@@ -105,6 +115,7 @@ class JobOutcome(_Model):
             job_id=job.job_id,
             job_type=job.job_type,
             attempt=job.attempt,
+            claim=job.claim,
             kind="completed",
             result=result,
         )
@@ -116,6 +127,7 @@ class JobOutcome(_Model):
             job_id=job.job_id,
             job_type=job.job_type,
             attempt=job.attempt,
+            claim=job.claim,
             kind="retry",
             error=short_error(error),
         )
@@ -127,8 +139,20 @@ class JobOutcome(_Model):
             job_id=job.job_id,
             job_type=job.job_type,
             attempt=job.attempt,
+            claim=job.claim,
             kind="dead",
             error=short_error(error),
+        )
+
+    @classmethod
+    def release(cls, job: ClaimedJob) -> JobOutcome:
+        """The job was not run: give its attempt back and make it due again at once."""
+        return cls(
+            job_id=job.job_id,
+            job_type=job.job_type,
+            attempt=job.attempt,
+            claim=job.claim,
+            kind="release",
         )
 
     def text(self) -> str:
@@ -204,7 +228,7 @@ class FinishedJob(_Model):
     job_id: str
     job_type: str
     attempt: int
-    state: FinishState
+    state: BatchJobState
     error: str | None = None
 
 
@@ -213,16 +237,17 @@ class BatchReport(_Model):
 
     jobs: list[FinishedJob] = Field(default_factory=list)
 
-    def count(self, state: FinishState) -> int:
+    def count(self, state: BatchJobState) -> int:
         """How many jobs of the batch ended in `state`."""
         return sum(1 for job in self.jobs if job.state == state)
 
     def summary(self) -> dict[str, int]:
-        """Claimed, completed, retried (delayed), dead and stale counts."""
+        """Claimed, completed, retried (delayed), dead, stale and skipped counts."""
         return {
             "claimed": len(self.jobs),
             "completed": self.count("completed"),
             "retried": self.count("delayed"),
             "dead": self.count("dead"),
             "stale": self.count("stale"),
+            "skipped": self.count("skipped"),
         }

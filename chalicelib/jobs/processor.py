@@ -4,6 +4,8 @@ Every handler run goes through `run_once` keyed on the job id, so a job whose ef
 but whose finish call was lost (a crash, a timeout) is not run twice when it is reclaimed: the
 retry replays the stored result. The run's in-progress record expires at the job's visibility
 deadline, so a crashed run stops blocking its reclaimed retry exactly when the retry can start.
+For the same reason a job is not started when its deadline is too close (a batch's earlier jobs
+took the time): past the deadline another worker may reclaim it and run it alongside.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib.jobs.models import BatchReport, ClaimedJob, FinishedJob, JobOutcome
+from chalicelib.jobs.models import BatchReport, ClaimedJob, FinishedJob, FinishState, JobOutcome
 from chalicelib.jobs.queue import JobQueue
 from chalicelib.jobs.registry import JobRegistry, PermanentJobError
 from chalicelib.observability import count_metric, logger
@@ -24,6 +26,10 @@ from chalicelib.queue.idempotency import StillRunningError, run_once
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+
+# The error a skipped job is reported with (it is released, not failed: no error is stored).
+SKIPPED_ERROR = "skipped: deadline"
 
 
 class VisibilityWindow(LambdaContext):
@@ -48,6 +54,16 @@ class DrainReport(BaseModel):
     retried: int = 0
     dead: int = 0
     stale: int = 0
+    skipped: int = 0
+
+
+def start_margin_seconds(visibility_timeout_seconds: float) -> float:
+    """The least time before its visibility deadline that a job may still be started.
+
+    A tenth of the visibility timeout and at least 1 s, but at most half the timeout (which only
+    a timeout under 2 s reaches), so a freshly claimed job can always start.
+    """
+    return min(max(1.0, visibility_timeout_seconds / 10), visibility_timeout_seconds / 2)
 
 
 def _payload_problems(error: ValidationError) -> str:
@@ -115,32 +131,29 @@ def process_batch(
 ) -> BatchReport:
     """Claim up to `limit` jobs of `types` (None: every type), run them, record the outcomes.
 
-    Redis is called twice per batch (claim, finish) plus what `run_once` needs per job.
+    A job whose visibility deadline is less than `start_margin_seconds` away when its turn
+    comes is not run (its run-once record would lapse at that deadline, letting a reclaim run it
+    alongside): it is released with its attempt given back and reported as "skipped". Redis is
+    called twice per batch (claim, finish) plus what `run_once` needs per job.
     """
     jobs = queue.claim(types=types, limit=limit)
     if not jobs:
         return BatchReport()
-    outcomes = [
-        run_job(
-            job,
-            registry,
-            persistence=persistence,
-            seconds_left=partial(queue.seconds_left, job),
-        )
-        for job in jobs
-    ]
+    margin = start_margin_seconds(queue.visibility_timeout_seconds)
+    outcomes: list[JobOutcome] = []
+    for job in jobs:
+        seconds_left = partial(queue.seconds_left, job)
+        left = seconds_left()
+        if left < margin:
+            _skipped_for_deadline(job, left)
+            outcomes.append(JobOutcome.release(job))
+        else:
+            outcomes.append(
+                run_job(job, registry, persistence=persistence, seconds_left=seconds_left)
+            )
     states = queue.finish(outcomes)
     report = BatchReport(
-        jobs=[
-            FinishedJob(
-                job_id=outcome.job_id,
-                job_type=outcome.job_type,
-                attempt=outcome.attempt,
-                state=state,
-                error=outcome.error,
-            )
-            for outcome, state in zip(outcomes, states, strict=True)
-        ]
+        jobs=[_finished(outcome, state) for outcome, state in zip(outcomes, states, strict=True)]
     )
     for finished in report.jobs:
         if finished.state == "dead":
@@ -154,6 +167,37 @@ def process_batch(
             )
             count_metric("JobDeadLettered", jobType=finished.job_type)
     return report
+
+
+def _skipped_for_deadline(job: ClaimedJob, seconds_left: float) -> None:
+    logger.warning(
+        "job skipped: deadline",
+        extra={
+            "job_id": job.job_id,
+            "job_type": job.job_type,
+            "attempt": job.attempt,
+            "seconds_left": round(seconds_left, 3),
+        },
+    )
+    count_metric("JobSkippedDeadline", jobType=job.job_type)
+
+
+def _finished(outcome: JobOutcome, state: FinishState) -> FinishedJob:
+    if outcome.kind == "release":
+        return FinishedJob(
+            job_id=outcome.job_id,
+            job_type=outcome.job_type,
+            attempt=outcome.attempt,
+            state="skipped" if state == "released" else state,
+            error=SKIPPED_ERROR,
+        )
+    return FinishedJob(
+        job_id=outcome.job_id,
+        job_type=outcome.job_type,
+        attempt=outcome.attempt,
+        state=state,
+        error=outcome.error,
+    )
 
 
 def drain(

@@ -222,9 +222,10 @@ class JobQueue:
                 payload=str(payload),
                 attempt=int(attempt),
                 max_attempts=int(max_attempts),
+                claim=int(claim),
                 deadline=int(_millis(deadline)) / 1000,
             )
-            for job_id, job_type, payload, attempt, max_attempts in rows
+            for job_id, job_type, payload, attempt, max_attempts, claim in rows
         ]
 
     def seconds_left(self, job: ClaimedJob) -> float:
@@ -235,7 +236,8 @@ class JobQueue:
         """Record how attempts ended, all in one round trip; answers each job's new state.
 
         A retry runs again after the backoff for its attempt, or is dead-lettered when it was
-        the last attempt. An outcome for an attempt that is no longer in flight is "stale".
+        the last attempt. An outcome of a claim that no longer holds its job (reclaimed since,
+        and perhaps claimed again, even after a `retry_dead`) is "stale".
         """
         if not outcomes:
             return []
@@ -253,7 +255,7 @@ class JobQueue:
             args += [
                 outcome.job_id,
                 outcome.job_type,
-                str(outcome.attempt),
+                str(outcome.claim),
                 outcome.kind,
                 outcome.text(),
                 _millis(retry_at),

@@ -124,8 +124,10 @@ CLAIM = LuaScript(
 -- key prefix, then the type names.
 -- For each type, first delayed jobs that are due become ready and in-flight jobs past their
 -- deadline are reclaimed (dead-lettered when out of attempts); then up to `limit` ready jobs
--- move to in-flight, oldest first, each with its attempt counted.
--- Answers {id, type, payload, attempt, max attempts} per claimed job.
+-- move to in-flight, oldest first, each with its attempt and its claim counted.
+-- `claims` only ever grows (retry_dead resets `attempts`, never `claims`), so its value names
+-- this claim alone: finish checks it to tell the current holder from a worker that lost the job.
+-- Answers {id, type, payload, attempt, max attempts, claim} per claimed job.
 local now, deadline, limit, bound, prefix = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local queues = {}
 if #KEYS > 3 then
@@ -181,9 +183,10 @@ for _, q in ipairs(queues) do
       local job = redis.call('HMGET', key, 'payload', 'max_attempts')
       if job[1] then
         local attempt = redis.call('HINCRBY', key, 'attempts', 1)
+        local claim = redis.call('HINCRBY', key, 'claims', 1)
         redis.call('HSET', key, 'state', 'in_flight', 'updated', now, 'deadline', deadline)
         redis.call('ZADD', q[4], deadline, id)
-        claimed[#claimed + 1] = {id, q[1], job[1], attempt, tonumber(job[2])}
+        claimed[#claimed + 1] = {id, q[1], job[1], attempt, tonumber(job[2]), claim}
       end
     end
   end
@@ -198,22 +201,24 @@ FINISH = LuaScript(
     + """
 -- KEYS[1]: dead-letter zset, KEYS[2]: counts hash; then per outcome: job hash, in-flight zset,
 -- delayed zset of its type.
--- ARGV: now (ms), retention of completed jobs (s); then per outcome: id, type, attempt, kind
--- (completed/retry/dead), result JSON or error, retry at (ms).
--- An outcome counts only while its job (of that type) is in flight for that same attempt;
--- otherwise the job was reclaimed since (and perhaps claimed again): the outcome is stale and
--- ignored.
--- Answers the state each job ended in: completed, delayed, dead or stale.
+-- ARGV: now (ms), retention of completed jobs (s); then per outcome: id, type, claim, kind
+-- (completed/retry/dead/release), result JSON or error, retry at (ms).
+-- A released job was claimed but never run: its attempt is given back and it is due again now.
+-- An outcome counts only while its job (of that type) is in flight under that same claim;
+-- otherwise the job was reclaimed since (and perhaps dead-lettered, retried by hand and claimed
+-- again): the outcome is stale and ignored. The claim, not the attempt, decides, because
+-- retry_dead starts the attempts over.
+-- Answers the state each job ended in: completed, delayed, released, dead or stale.
 local now, retention = ARGV[1], ARGV[2]
 local states = {}
 for i = 0, (#ARGV - 2) / 6 - 1 do
   local a, k = 3 + i * 6, 3 + i * 3
-  local id, job_type, attempt, kind, text = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+  local id, job_type, claim, kind, text = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
     ARGV[a + 4]
   local key = KEYS[k]
-  local job = redis.call('HMGET', key, 'state', 'attempts', 'max_attempts', 'type')
+  local job = redis.call('HMGET', key, 'state', 'attempts', 'max_attempts', 'type', 'claims')
   local state = 'stale'
-  if job[1] == 'in_flight' and job[2] == attempt and job[4] == job_type then
+  if job[1] == 'in_flight' and job[5] == claim and job[4] == job_type then
     redis.call('ZREM', KEYS[k + 1], id)
     if kind == 'completed' then
       redis.call('HSET', key, 'state', 'completed', 'result', text, 'updated', now)
@@ -221,6 +226,12 @@ for i = 0, (#ARGV - 2) / 6 - 1 do
       redis.call('EXPIRE', key, retention)
       redis.call('HINCRBY', KEYS[2], 'completed:' .. job_type, 1)
       state = 'completed'
+    elseif kind == 'release' then
+      redis.call('HINCRBY', key, 'attempts', -1)
+      redis.call('HSET', key, 'state', 'delayed', 'updated', now, 'run_at', now)
+      redis.call('HDEL', key, 'deadline')
+      redis.call('ZADD', KEYS[k + 2], now, id)
+      state = 'released'
     elseif kind == 'retry' and tonumber(job[2]) < tonumber(job[3]) then
       redis.call('HSET', key, 'state', 'delayed', 'error', text, 'updated', now,
         'run_at', ARGV[a + 5])
@@ -244,7 +255,8 @@ RETRY_DEAD = LuaScript(
 -- KEYS[1]: dead-letter zset, KEYS[2]: counts hash, KEYS[3]: job hash.
 -- ARGV: now (ms), key prefix, job id.
 -- Answers 1 when the dead job is ready again with its attempts reset, 0 when the job is not
--- dead, -1 when there is no such job.
+-- dead, -1 when there is no such job. Its `claims` count is kept, so no outcome of a claim made
+-- before the retry can pass for one made after it.
 local job = redis.call('HMGET', KEYS[3], 'state', 'type')
 if not job[1] then
   return -1

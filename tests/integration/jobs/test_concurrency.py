@@ -1,5 +1,10 @@
 """Twenty processors, each with its own client, drain two hundred jobs together: every job
-completes, and no job's handler runs twice."""
+completes on its first claim, and no job's handler runs twice.
+
+Counting handler runs alone would not catch a claim that hands one job to two workers: the
+run-once guard hides the second run. So the test also asserts that every job completed on its
+first attempt and that no finish came back stale (the second holder's finish would).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from upstash_redis import Redis
 
 from chalicelib.jobs.models import JobSpec
-from chalicelib.jobs.processor import drain
+from chalicelib.jobs.processor import DrainReport, drain
 from chalicelib.jobs.queue import JobQueue
 from chalicelib.jobs.registry import JobContext, JobRegistry
 from chalicelib.queue.idempotency import persistence_layer
@@ -48,16 +53,22 @@ def test_concurrent_processors_run_every_job_exactly_once(
         (make_queue(), persistence_layer(new_client())) for _ in range(PROCESSORS)
     ]
 
-    def work(worker: tuple[JobQueue, BasePersistenceLayer]) -> int:
+    def work(worker: tuple[JobQueue, BasePersistenceLayer]) -> DrainReport:
         queue, persistence = worker
-        return drain(queue, registry, persistence=persistence, limit=5).completed
+        return drain(queue, registry, persistence=persistence, limit=5)
 
     with ThreadPoolExecutor(PROCESSORS) as pool:
-        completed = list(pool.map(work, workers))
+        reports = list(pool.map(work, workers))
 
-    assert sum(completed) == JOBS
+    assert sum(report.claimed for report in reports) == JOBS
+    assert sum(report.completed for report in reports) == JOBS
+    assert [(report.stale, report.retried, report.dead, report.skipped) for report in reports] == [
+        (0, 0, 0, 0)
+    ] * PROCESSORS
     assert set(runs) == set(ids)
     assert max(runs.values()) == 1
+    endings = {(status.state, status.attempts) for status in map(producer.status, ids) if status}
+    assert endings == {("completed", 1)}
     stats = producer.stats().types["note"]
     assert (stats.completed, stats.ready, stats.in_flight, stats.delayed, stats.dead) == (
         JOBS,

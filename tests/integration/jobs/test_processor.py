@@ -36,7 +36,14 @@ def test_a_batch_runs_each_handler_and_records_the_results(
 
     report = process_batch(queue, registry, limit=10, persistence=persistence)
 
-    assert report.summary() == {"claimed": 2, "completed": 2, "retried": 0, "dead": 0, "stale": 0}
+    assert report.summary() == {
+        "claimed": 2,
+        "completed": 2,
+        "retried": 0,
+        "dead": 0,
+        "stale": 0,
+        "skipped": 0,
+    }
     assert recorder.runs == [(ids[0], 1), (ids[1], 1)]
     assert [queue.status(job_id).result for job_id in ids] == [  # type: ignore[union-attr]
         {"text": "a"},
@@ -249,3 +256,79 @@ def test_drain_stops_when_told_to(
 
     assert (report.batches, report.claimed, report.completed) == (2, 20, 20)
     assert queue.stats().types["note"].ready == 5
+
+
+def test_a_job_whose_deadline_is_too_close_when_its_turn_comes_is_released_unrun(
+    make_queue: Callable[..., JobQueue],
+    clock: ManualClock,
+    persistence: BasePersistenceLayer,
+) -> None:
+    # A 30 s visibility timeout leaves a 3 s margin; each run takes 14 s of the batch's time.
+    queue = make_queue(visibility_timeout_seconds=30)
+    registry = JobRegistry()
+    runs: list[tuple[str, int]] = []
+
+    @registry.handler("note", Note)
+    def slow(payload: Note, job: JobContext) -> dict[str, str]:
+        runs.append((job.job_id, job.attempt))
+        clock.advance(14)
+        return {"text": payload.text}
+
+    ids = [answer.job_id for answer in queue.enqueue_many([note("a"), note("b"), note("c")])]
+
+    report = process_batch(queue, registry, persistence=persistence)
+
+    # The third job's turn comes with 2 s left: another worker may reclaim it before it ends.
+    assert runs == [(ids[0], 1), (ids[1], 1)]
+    assert [(job.job_id, job.state) for job in report.jobs] == [
+        (ids[0], "completed"),
+        (ids[1], "completed"),
+        (ids[2], "skipped"),
+    ]
+    assert report.summary() == {
+        "claimed": 3,
+        "completed": 2,
+        "retried": 0,
+        "dead": 0,
+        "stale": 0,
+        "skipped": 1,
+    }
+    status = queue.status(ids[2])
+    assert status is not None
+    # Released, not failed: its attempt is given back and it is due again at once.
+    assert (status.state, status.attempts, status.last_error) == ("delayed", 0, None)
+
+    again = process_batch(queue, registry, persistence=persistence)
+
+    assert [(job.job_id, job.attempt, job.state) for job in again.jobs] == [
+        (ids[2], 1, "completed")
+    ]
+    assert runs[2:] == [(ids[2], 1)]
+
+
+def test_a_job_whose_deadline_passed_during_the_batch_is_not_run(
+    make_queue: Callable[..., JobQueue],
+    clock: ManualClock,
+    persistence: BasePersistenceLayer,
+) -> None:
+    queue = make_queue(visibility_timeout_seconds=30)
+    registry = JobRegistry()
+    runs: list[str] = []
+
+    @registry.handler("note", Note)
+    def very_slow(payload: Note, job: JobContext) -> None:
+        runs.append(job.job_id)
+        clock.advance(40)
+
+    first, second = (answer.job_id for answer in queue.enqueue_many([note("a"), note("b")]))
+
+    batches = iter([True, False])
+
+    report = drain(queue, registry, persistence=persistence, keep_going=lambda: next(batches))
+
+    # The first job ran past its deadline but nobody reclaimed it meanwhile, so it still counts.
+    assert runs == [first]
+    assert (report.claimed, report.completed, report.skipped, report.stale) == (2, 1, 1, 0)
+    status = queue.status(second)
+    assert status is not None
+    assert (status.state, status.attempts) == ("delayed", 0)

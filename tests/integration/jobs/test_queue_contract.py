@@ -311,7 +311,7 @@ def test_a_dead_job_can_be_retried_once_with_its_attempts_reset(
     assert queue.dead_letters(10) == []
     assert queue.stats().types["note"].dead == 0
     (again,) = queue.claim(types=["note"])
-    assert (again.job_id, again.attempt) == (job_id, 1)
+    assert (again.job_id, again.attempt, again.claim) == (job_id, 1, 2)
     with pytest.raises(JobNotFoundError):
         queue.retry_dead("f" * 32)
 
@@ -332,13 +332,35 @@ def test_an_outcome_for_a_reclaimed_job_or_of_another_type_is_ignored(
     assert queue.finish([JobOutcome.completed(slow, None)]) == ["completed"]
 
     second_id = queue.enqueue(note()).job_id
-    (job,) = queue.claim(types=["note"])
+    assert len(queue.claim(types=["note"])) == 1
     clock.advance(31)
-    assert queue.claim(types=["note"], limit=1)[0].attempt == 2  # reclaimed and claimed again
-    forged = job.model_copy(update={"job_type": "other", "attempt": 2})
+    (current,) = queue.claim(types=["note"], limit=1)  # reclaimed and claimed again
+    assert (current.attempt, current.claim) == (2, 2)
+    forged = current.model_copy(update={"job_type": "other"})
 
     assert queue.finish([JobOutcome.completed(forged, None)]) == ["stale"]
     assert [queue.status(i).state for i in (job_id, second_id)] == [  # type: ignore[union-attr]
         "completed",
         "in_flight",
     ]
+
+
+def test_an_outcome_from_before_a_dead_job_was_retried_is_ignored(
+    make_queue: Callable[..., JobQueue], clock: ManualClock
+) -> None:
+    queue = make_queue(visibility_timeout_seconds=30)
+    job_id = queue.enqueue(note(max_attempts=1)).job_id
+    (lost,) = queue.claim(types=["note"])  # worker A, which stalls past the deadline
+    clock.advance(31)
+    assert queue.claim(types=["note"]) == []  # A's claim is reclaimed and, out of attempts, dead
+    assert queue.retry_dead(job_id) is True
+    (again,) = queue.claim(types=["note"])  # worker B, on the first attempt of the new run
+    assert (again.attempt, lost.attempt) == (1, 1)
+
+    # A wakes up and reports: its claim ended before the retry, whatever its attempt number.
+    assert queue.finish([JobOutcome.dead(lost, "late and wrong")]) == ["stale"]
+    assert queue.finish([JobOutcome.completed(again, {"ok": True})]) == ["completed"]
+    status = queue.status(job_id)
+    assert status is not None
+    assert (status.state, status.attempts, status.result) == ("completed", 1, {"ok": True})
+    assert queue.dead_letters(5) == []

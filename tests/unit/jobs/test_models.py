@@ -20,7 +20,13 @@ from chalicelib.jobs.models import (
 
 def claimed() -> ClaimedJob:
     return ClaimedJob(
-        job_id="a" * 32, job_type="note", payload="{}", attempt=2, max_attempts=3, deadline=10.0
+        job_id="a" * 32,
+        job_type="note",
+        payload="{}",
+        attempt=2,
+        max_attempts=3,
+        claim=5,
+        deadline=10.0,
     )
 
 
@@ -53,7 +59,7 @@ def test_an_outcome_carries_the_result_as_json_or_the_error_cut_short() -> None:
     assert JobOutcome.completed(job, {"a": [1, 2]}).text() == '{"a":[1,2]}'
     assert JobOutcome.completed(job, None).text() == "null"
     failed = JobOutcome.retry(job, "x" * 2000)
-    assert (failed.kind, failed.attempt, len(failed.text())) == ("retry", 2, 500)
+    assert (failed.kind, failed.attempt, failed.claim, len(failed.text())) == ("retry", 2, 5, 500)
     assert JobOutcome.dead(job, "no").text() == "no"
 
 
@@ -85,6 +91,14 @@ def test_a_batch_report_counts_where_its_jobs_ended() -> None:
     def finished(state: Any) -> FinishedJob:
         return FinishedJob(job_id="a" * 32, job_type="note", attempt=1, state=state)
 
-    report = BatchReport(jobs=[finished(s) for s in ("completed", "completed", "delayed", "stale")])
+    states = ("completed", "completed", "delayed", "stale", "skipped")
+    report = BatchReport(jobs=[finished(state) for state in states])
 
-    assert report.summary() == {"claimed": 4, "completed": 2, "retried": 1, "dead": 0, "stale": 1}
+    assert report.summary() == {
+        "claimed": 5,
+        "completed": 2,
+        "retried": 1,
+        "dead": 0,
+        "stale": 1,
+        "skipped": 1,
+    }

@@ -57,6 +57,7 @@ def job(job_type: str = "order", payload: str = '{"order_id": "o-1"}') -> Claime
         payload=payload,
         attempt=1,
         max_attempts=3,
+        claim=1,
         deadline=100.0,
     )
 
