@@ -109,51 +109,35 @@ class JobOutcome(_Model):
     error: str | None = None
 
     @classmethod
-    def completed(cls, job: ClaimedJob, result: dict[str, Any] | None) -> JobOutcome:
-        """The handler finished; `result` is kept with the job."""
+    def _of(cls, job: ClaimedJob, kind: OutcomeKind, **fields: Any) -> JobOutcome:
         return cls(
             job_id=job.job_id,
             job_type=job.job_type,
             attempt=job.attempt,
             claim=job.claim,
-            kind="completed",
-            result=result,
+            kind=kind,
+            **fields,
         )
+
+    @classmethod
+    def completed(cls, job: ClaimedJob, result: dict[str, Any] | None) -> JobOutcome:
+        """The handler finished; `result` is kept with the job."""
+        return cls._of(job, "completed", result=result)
 
     @classmethod
     def retry(cls, job: ClaimedJob, error: str) -> JobOutcome:
         """A transient failure: try again after a backoff, or dead-letter when out of attempts."""
-        return cls(
-            job_id=job.job_id,
-            job_type=job.job_type,
-            attempt=job.attempt,
-            claim=job.claim,
-            kind="retry",
-            error=short_error(error),
-        )
+        return cls._of(job, "retry", error=short_error(error))
 
     @classmethod
     def dead(cls, job: ClaimedJob, error: str) -> JobOutcome:
         """A failure no retry can fix: dead-letter the job now."""
-        return cls(
-            job_id=job.job_id,
-            job_type=job.job_type,
-            attempt=job.attempt,
-            claim=job.claim,
-            kind="dead",
-            error=short_error(error),
-        )
+        return cls._of(job, "dead", error=short_error(error))
 
     @classmethod
     def release(cls, job: ClaimedJob) -> JobOutcome:
         """The job was not run: give its attempt back and make it due again at once."""
-        return cls(
-            job_id=job.job_id,
-            job_type=job.job_type,
-            attempt=job.attempt,
-            claim=job.claim,
-            kind="release",
-        )
+        return cls._of(job, "release")
 
     def text(self) -> str:
         """What the finish script stores: the result as JSON, or the error."""
