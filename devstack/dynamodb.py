@@ -11,6 +11,7 @@ from infra import tables as infra_tables
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
@@ -66,15 +67,19 @@ def _one_request_at_a_time(app: WSGIApplication) -> WSGIApplication:
     return serialised
 
 
-def create_tables(endpoint_url: str, region: str, environment: Mapping[str, str]) -> list[str]:
-    """Create the application's tables in the local DynamoDB; return their names."""
+def local_client(endpoint_url: str, region: str) -> DynamoDBClient:
+    """A boto3 client for the local DynamoDB at `endpoint_url`, with the stack's credentials."""
     import boto3
 
-    client = boto3.client(
+    return boto3.client(
         "dynamodb",
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
-    return infra_tables.create_tables(client, environment)
+
+
+def create_tables(endpoint_url: str, region: str, environment: Mapping[str, str]) -> list[str]:
+    """Create the application's tables in the local DynamoDB; return their names."""
+    return infra_tables.create_tables(local_client(endpoint_url, region), environment)

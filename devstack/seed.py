@@ -26,16 +26,7 @@ def seed_products(store: OrderStore, products: tuple[Product, ...] = PRODUCTS) -
 
 def seed_local_products(endpoint_url: str, region: str, table: str) -> list[str]:
     """Seed the products into `table` of the local DynamoDB at `endpoint_url`."""
-    import boto3
-
     from chalicelib.checkout.dynamodb_store import DynamoDBOrderStore
-    from devstack.dynamodb import LOCAL_CREDENTIALS
+    from devstack.dynamodb import local_client
 
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
-    return seed_products(DynamoDBOrderStore(client, table))
+    return seed_products(DynamoDBOrderStore(local_client(endpoint_url, region), table))
