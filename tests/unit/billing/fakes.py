@@ -1,16 +1,15 @@
-"""In-memory stand-ins for what billing talks to: QStash, the once-only store, the counters."""
+"""In-memory stand-ins for what billing talks to: QStash and the counters."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.queue.messages import OutgoingMessage, PublishReceipt
 from chalicelib.queue.publisher import PublishFailedError
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+    pass
 
 
 class FakePublisher:
@@ -25,59 +24,6 @@ class FakePublisher:
         if self.fail:
             raise PublishFailedError("ConnectError: QStash is down")
         return PublishReceipt(message_id=f"msg_{len(self.published)}")
-
-
-Name = str | bytes | memoryview
-
-
-def _text(value: Name | float) -> str:
-    if isinstance(value, memoryview):
-        value = value.tobytes()
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-class InMemoryCache:
-    """The get/set/delete client Powertools' cache layer calls, over a dict (expiry ignored:
-    no unit test lives long enough to see a record expire)."""
-
-    def __init__(self, *, broken: bool = False) -> None:
-        self.broken = broken
-        self.values: dict[str, str] = {}
-
-    def _check(self) -> None:
-        if self.broken:
-            raise ConnectionError("the cache is unreachable")
-
-    def get(self, name: Name) -> str | None:
-        self._check()
-        return self.values.get(_text(name))
-
-    def set(
-        self,
-        name: str | bytes,
-        value: bytes | float | str,
-        ex: float | timedelta | None = None,
-        px: float | timedelta | None = None,
-        nx: bool = False,
-    ) -> bool | None:
-        self._check()
-        if nx and _text(name) in self.values:
-            return None
-        self.values[_text(name)] = _text(value)
-        return True
-
-    def delete(self, *names: Name) -> int:
-        self._check()
-        return sum(self.values.pop(_text(name), None) is not None for name in names)
-
-
-def in_memory_persistence(cache: InMemoryCache | None = None) -> BasePersistenceLayer:
-    """Powertools' real cache persistence layer over `cache` (a fresh one by default)."""
-    from aws_lambda_powertools.utilities.idempotency.persistence.cache import (
-        CachePersistenceLayer,
-    )
-
-    return CachePersistenceLayer(client=cache or InMemoryCache())
 
 
 class InMemoryCounterStore:

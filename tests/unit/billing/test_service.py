@@ -23,13 +23,9 @@ from chalicelib.billing.service import (
 from chalicelib.mail.messages import OutgoingEmail
 from chalicelib.queue.callbacks import DeliveryCallback
 from chalicelib.queue.publisher import Publisher
+from tests.fakes.idempotency_cache import InMemoryCache, in_memory_persistence
 from tests.fakes.mailer import RecordingMailer
-from tests.unit.billing.fakes import (
-    FakePublisher,
-    InMemoryCache,
-    InMemoryCounterStore,
-    in_memory_persistence,
-)
+from tests.unit.billing.fakes import FakePublisher, InMemoryCounterStore
 
 CONSUMERS: dict[BillingKind, str] = {
     "invoice": "https://app.example/api/queue/send_invoice",

@@ -28,9 +28,9 @@ from chalicelib.events.publishing import EventBusNotConfiguredError
 from chalicelib.mail.sender import MailSendError
 from chalicelib.queue.idempotency import run_once
 from chalicelib.queue.publisher import PublishFailedError
+from tests.fakes.idempotency_cache import in_memory_persistence
 from tests.fakes.mailer import RecordingMailer
 from tests.fakes.order_store import InMemoryOrderStore
-from tests.unit.events.fakes import memory_persistence
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 THRESHOLD = 5
@@ -248,7 +248,7 @@ def test_two_lines_of_one_product_are_one_line_of_their_sum() -> None:
 
 def _once() -> RunOnce:
     """`run_once` over a fresh in-memory idempotency store, as the consumer binds it."""
-    return partial(run_once, persistence=memory_persistence())
+    return partial(run_once, persistence=in_memory_persistence())
 
 
 def _email_event(notification: EmailNotification) -> EventEnvelope:
@@ -432,7 +432,7 @@ def test_a_refused_email_is_sent_by_the_retry() -> None:
 def test_deliveries_of_one_notification_email_once_though_the_first_failed_after_sending() -> None:
     """Through the consumer: the event's own run_once is undone by the failure, the send's not."""
     store, mailer, audit_bus = FlakyMarkStore(1), RecordingMailer(), RecordingBus()
-    persistence = memory_persistence()  # one Redis holds both keys, as in production
+    persistence = in_memory_persistence()  # one Redis holds both keys, as in production
     _, notification = _placed_notification(store)
     registry = EventConsumers()
     registry.on("notification.email")(

@@ -1,10 +1,9 @@
-"""Fakes for the event bus: a recording QStash publisher, an in-memory idempotency store, and
-an in-memory dead-letter store."""
+"""Fakes for the event bus: a recording QStash publisher and an in-memory dead-letter store."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.events.deadletters import AlreadyReplayedError, DeadLetter
@@ -12,7 +11,7 @@ from chalicelib.queue.messages import OutgoingMessage, PublishReceipt
 from chalicelib.queue.publisher import PublishFailedError
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+    pass
 
 
 class RecordingPublisher:
@@ -42,50 +41,6 @@ class RecordingPublisher:
     def publish_batch(self, messages: Sequence[OutgoingMessage]) -> list[PublishReceipt]:
         """One call with every message."""
         return self._take(messages)
-
-
-class InMemoryCacheClient:
-    """The get/set/delete client Powertools' cache layer calls, over a dict."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, name: bytes | str | memoryview) -> str | None:
-        """The stored value."""
-        return self.values.get(_text(name))
-
-    def set(
-        self,
-        name: str | bytes,
-        value: bytes | float | str,
-        ex: float | timedelta | None = None,
-        px: float | timedelta | None = None,
-        nx: bool = False,
-    ) -> bool | None:
-        """SET; with NX, None when the key exists (as redis-py answers)."""
-        if nx and _text(name) in self.values:
-            return None
-        self.values[_text(name)] = _text(value)
-        return True
-
-    def delete(self, *names: bytes | str | memoryview) -> int:
-        """DEL."""
-        return sum(self.values.pop(_text(name), None) is not None for name in names)
-
-
-def _text(value: bytes | str | float | memoryview) -> str:
-    if isinstance(value, memoryview):
-        value = value.tobytes()
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def memory_persistence() -> BasePersistenceLayer:
-    """Powertools' cache persistence layer over a fresh in-memory client."""
-    from aws_lambda_powertools.utilities.idempotency.persistence.cache import (
-        CachePersistenceLayer,
-    )
-
-    return CachePersistenceLayer(client=InMemoryCacheClient())
 
 
 class InMemoryDeadLetterStore:

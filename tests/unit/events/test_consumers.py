@@ -18,7 +18,7 @@ from chalicelib.events.consumers import (
 from chalicelib.events.envelope import EventEnvelope, new_event
 from chalicelib.events.payloads import AuditLog, LowStock
 from chalicelib.queue.outcome import NON_RETRYABLE_STATUS, DeliveryOutcome
-from tests.unit.events.fakes import memory_persistence
+from tests.fakes.idempotency_cache import in_memory_persistence
 
 
 class Recorder:
@@ -48,7 +48,7 @@ def _body(event_type: str = "audit.log", **payload: Any) -> bytes:
 
 
 def test_an_event_runs_its_handler_once_and_a_second_delivery_is_a_duplicate() -> None:
-    handler, persistence = Recorder(), memory_persistence()
+    handler, persistence = Recorder(), in_memory_persistence()
     registry, body = _registry(handler), _body()
 
     first = consume_delivery("analytics", body, registry=registry, persistence=persistence)
@@ -62,7 +62,7 @@ def test_an_event_runs_its_handler_once_and_a_second_delivery_is_a_duplicate() -
 
 def test_a_transient_failure_is_retried_and_then_runs_once() -> None:
     handler = Recorder(failures=[RuntimeError("db down"), RuntimeError("db down")])
-    registry, persistence, body = _registry(handler), memory_persistence(), _body()
+    registry, persistence, body = _registry(handler), in_memory_persistence(), _body()
 
     outcomes = [
         consume_delivery("analytics", body, registry=registry, persistence=persistence)
@@ -76,7 +76,7 @@ def test_a_transient_failure_is_retried_and_then_runs_once() -> None:
 
 def test_a_permanent_failure_is_not_retried_and_leaves_the_event_runnable() -> None:
     handler = Recorder(failures=[PermanentEventError("no such order")])
-    registry, persistence, body = _registry(handler), memory_persistence(), _body()
+    registry, persistence, body = _registry(handler), in_memory_persistence(), _body()
 
     poisoned = consume_delivery("analytics", body, registry=registry, persistence=persistence)
     # A replay after the cause was fixed: the effect never happened, so it runs now.
@@ -90,7 +90,7 @@ def test_a_permanent_failure_is_not_retried_and_leaves_the_event_runnable() -> N
 
 
 def test_a_delivery_while_another_is_running_is_asked_to_come_back() -> None:
-    persistence, body = memory_persistence(), _body()
+    persistence, body = in_memory_persistence(), _body()
     started, release = threading.Event(), threading.Event()
     seen: list[DeliveryOutcome] = []
     registry = EventConsumers()
@@ -132,7 +132,7 @@ def test_a_body_that_can_never_be_consumed_is_rejected_permanently(
 ) -> None:
     handler = Recorder()
     outcome = consume_delivery(
-        "analytics", body, registry=_registry(handler), persistence=memory_persistence()
+        "analytics", body, registry=_registry(handler), persistence=in_memory_persistence()
     )
     assert outcome.status_code == NON_RETRYABLE_STATUS
     assert reason in outcome.body["error"]
@@ -142,7 +142,7 @@ def test_a_body_that_can_never_be_consumed_is_rejected_permanently(
 def test_an_event_delivered_to_another_topic_is_rejected() -> None:
     handler = Recorder()
     outcome = consume_delivery(
-        "orders", _body(), registry=_registry(handler), persistence=memory_persistence()
+        "orders", _body(), registry=_registry(handler), persistence=in_memory_persistence()
     )
     assert outcome.status_code == NON_RETRYABLE_STATUS
     assert "not an event of topic orders" in outcome.body["error"]
@@ -157,7 +157,7 @@ def test_an_event_nobody_consumes_is_acknowledged() -> None:
         "inventory",
         json.dumps(event.wire()).encode(),
         registry=EventConsumers(),
-        persistence=memory_persistence(),
+        persistence=in_memory_persistence(),
     )
     assert outcome.status_code == 200
     assert outcome.body["handled"] is False

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.persistence.cache import CachePersistenceLayer
 from pydantic import BaseModel
 
 from chalicelib.jobs.models import ClaimedJob
 from chalicelib.jobs.processor import VisibilityWindow, run_job
 from chalicelib.jobs.registry import JobContext, JobRegistry, PermanentJobError
-
-
-class InMemoryCache:
-    """The get/set/delete client Powertools' cache layer calls, over a dict (no expiry)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, name: str) -> str | None:
-        return self.values.get(name)
-
-    def set(
-        self,
-        name: str,
-        value: str,
-        ex: float | timedelta | None = None,
-        px: float | timedelta | None = None,
-        nx: bool = False,
-    ) -> bool | None:
-        if nx and name in self.values:
-            return None
-        self.values[name] = value
-        return True
-
-    def delete(self, *names: str) -> int:
-        return sum(1 for name in names if self.values.pop(name, None) is not None)
+from tests.fakes.idempotency_cache import in_memory_persistence
 
 
 class Order(BaseModel):
@@ -47,7 +20,7 @@ class Order(BaseModel):
 
 @pytest.fixture
 def persistence() -> BasePersistenceLayer:
-    return CachePersistenceLayer(client=InMemoryCache())  # type: ignore[arg-type]
+    return in_memory_persistence()
 
 
 def job(job_type: str = "order", payload: str = '{"order_id": "o-1"}') -> ClaimedJob:
