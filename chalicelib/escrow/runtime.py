@@ -24,12 +24,12 @@ def escrow_store(settings: Settings) -> EscrowStore:
 def job_states(job_ids: Iterable[str]) -> dict[str, str]:
     """Each job's state on the job queue: "expired" for a job the queue no longer knows
     (completed jobs are kept for a week), "unknown" for all while the queue cannot be read."""
-    from chalicelib.jobs.queue import QueueUnavailableError, get_job_status
+    from chalicelib.jobs.queue import QueueUnavailableError, get_job_statuses
     from chalicelib.redis_client import RedisNotConfiguredError
 
     wanted = list(job_ids)
     try:
-        statuses = [get_job_status(job_id) for job_id in wanted]
+        statuses = get_job_statuses(wanted)
     except (QueueUnavailableError, RedisNotConfiguredError) as exc:
         # The escrow is still worth showing without its job states.
         logger.warning("job states unavailable", extra={"error": str(exc)})

@@ -94,6 +94,25 @@ def _json_or_text(text: str) -> dict[str, Any] | str:
     return value if isinstance(value, dict) else text
 
 
+def _status(job_id: str, record: Mapping[str, str]) -> JobStatus | None:
+    """A job's status from its hash (None when the hash is empty: no such job)."""
+    if not record:
+        return None
+    result, run_at = record.get("result"), record.get("run_at")
+    return JobStatus(
+        job_id=job_id,
+        job_type=record["type"],
+        state=record["state"],
+        attempts=int(record["attempts"]),
+        max_attempts=int(record["max_attempts"]),
+        last_error=record.get("error") or None,
+        created_at=from_millis(record["created"]),
+        updated_at=from_millis(record["updated"]),
+        run_at=from_millis(run_at) if run_at else None,
+        result=json.loads(result) if result else None,
+    )
+
+
 class JobQueue:
     """A Redis job queue with visibility timeouts, retries with backoff and dead letters.
 
@@ -268,25 +287,20 @@ class JobQueue:
 
     def status(self, job_id: str) -> JobStatus | None:
         """The job's state and history, or None for an unknown id (one round trip)."""
-        if not _JOB_ID.match(job_id):
-            return None
-        with _redis_errors(QueueUnavailableError):
-            record: dict[str, str] = self._redis.hgetall(self._job_key(job_id)) or {}
-        if not record:
-            return None
-        result, run_at = record.get("result"), record.get("run_at")
-        return JobStatus(
-            job_id=job_id,
-            job_type=record["type"],
-            state=record["state"],
-            attempts=int(record["attempts"]),
-            max_attempts=int(record["max_attempts"]),
-            last_error=record.get("error") or None,
-            created_at=from_millis(record["created"]),
-            updated_at=from_millis(record["updated"]),
-            run_at=from_millis(run_at) if run_at else None,
-            result=json.loads(result) if result else None,
-        )
+        return self.statuses([job_id])[0]
+
+    def statuses(self, job_ids: Sequence[str]) -> list[JobStatus | None]:
+        """Each job's status, None for an unknown id, all in one round trip (a pipeline)."""
+        known = [job_id for job_id in job_ids if _JOB_ID.match(job_id)]
+        records: dict[str, dict[str, str]] = {}
+        if known:
+            pipeline = self._redis.pipeline()
+            for job_id in known:
+                pipeline.hgetall(self._job_key(job_id))
+            with _redis_errors(QueueUnavailableError):
+                answers: list[Any] = pipeline.exec()  # one HGETALL (a dict) per job
+            records = dict(zip(known, answers, strict=True))
+        return [_status(job_id, records.get(job_id) or {}) for job_id in job_ids]
 
     def stats(self) -> QueueStats:
         """Per type: ready, delayed, in flight, completed so far, dead (one round trip)."""
@@ -436,6 +450,11 @@ def _payload_dict(payload: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
 def get_job_status(job_id: str) -> JobStatus | None:
     """The job's status on the default queue, or None when there is no such job."""
     return default_queue().status(job_id)
+
+
+def get_job_statuses(job_ids: Sequence[str]) -> list[JobStatus | None]:
+    """Several jobs' statuses on the default queue in one round trip (None: no such job)."""
+    return default_queue().statuses(job_ids)
 
 
 def get_queue_stats() -> QueueStats:

@@ -61,6 +61,26 @@ def test_reading_the_queue_costs_one_round_trip_per_question(
     assert reads() == 3
 
 
+def test_the_statuses_of_several_jobs_cost_one_round_trip(
+    queue: JobQueue, round_trips: RoundTripCounter
+) -> None:
+    ids = [answer.job_id for answer in queue.enqueue_many([JobSpec(job_type="note")] * 3)]
+    unknown = uuid.uuid4().hex
+
+    with round_trips.measuring() as reads:
+        statuses = queue.statuses([*ids, unknown, "not-a-job-id"])
+
+    assert reads() == 1
+    assert [None if s is None else (s.job_id, s.state) for s in statuses] == [
+        *((job_id, "ready") for job_id in ids),
+        None,
+        None,
+    ]
+    with round_trips.measuring() as none:
+        assert queue.statuses(["not-a-job-id"]) == [None]
+    assert none() == 0
+
+
 def test_a_script_redis_has_not_cached_is_sent_once_then_run_by_hash(
     new_client: Callable[[], Redis], round_trips: RoundTripCounter
 ) -> None:
